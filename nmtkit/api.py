@@ -1,0 +1,42 @@
+"""The library surface the command line calls: one function per pipeline stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from nmtkit.config import Config, load_config
+from nmtkit.data.build_vocab import VocabOptions, VocabReport, build_vocab
+from nmtkit.data.preprocess import PreprocessOptions, PreprocessReport, preprocess
+from nmtkit.errors import DataError
+from nmtkit.metrics import METRICS, Score, corpus_scores
+
+__all__ = [
+    "PreprocessOptions", "PreprocessReport", "preprocess",
+    "VocabOptions", "VocabReport", "build_vocab",
+    "load_config", "train", "load_translator", "score",
+]
+
+
+def train(config: Config, data_dir: Path, model_dir: Path, callbacks=None):
+    from nmtkit.training.trainer import train as _train
+
+    return _train(config, Path(data_dir), Path(model_dir), callbacks)
+
+
+def load_translator(model_dir: Path, options, on_warning=None):
+    """A :class:`nmtkit.translator.Translator` for the model in ``model_dir``."""
+    from nmtkit.training.checkpoint import ModelFolder
+    from nmtkit.translator import Translator
+
+    loaded = ModelFolder(Path(model_dir)).load(options.device)
+    return Translator(loaded, options, on_warning)
+
+
+def score(hyps: Iterable[str], refs: list[str], metrics=METRICS, hyp_name: str = "hypotheses",
+          ref_name: str = "references") -> list[Score]:
+    hyps = list(hyps)
+    if len(hyps) != len(refs):
+        raise DataError(f"{hyp_name} has {len(hyps)} lines but {ref_name} has {len(refs)}; "
+                        "they must have the same number of lines")
+    return corpus_scores(hyps, refs, metrics)

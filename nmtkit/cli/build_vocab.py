@@ -1,0 +1,32 @@
+"""nmtkit build-vocab: vocabularies with counts from a preprocessed data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("build-vocab", help="Build source and target vocabularies in a data folder.")(
+        build_vocab)
+
+
+def build_vocab(
+    data_dir: Path = typer.Argument(..., help="Data folder written by nmtkit preprocess."),
+    min_freq: int = typer.Option(1, help="Leave out pieces seen fewer times in training."),
+    max_size: int = typer.Option(0, help="At most this many entries, specials included (0: all)."),
+    shared: Optional[bool] = typer.Option(
+        None, "--shared/--separate",
+        help="One vocabulary for both sides (default: shared for a joint sentencepiece model)."),
+):
+    from nmtkit.data.build_vocab import VocabOptions
+    from nmtkit.data.build_vocab import build_vocab as run
+
+    report = run(VocabOptions(data_dir, min_freq, max_size, shared))
+    kind = "shared" if report.shared else "separate"
+    typer.echo(
+        f"{kind} vocabularies: source {report.sizes['src']} entries "
+        f"({report.coverage['src']:.2%} of training tokens), target {report.sizes['tgt']} "
+        f"({report.coverage['tgt']:.2%}); specials <pad>=0 <unk>=1 <s>=2 </s>=3")

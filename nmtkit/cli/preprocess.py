@@ -1,0 +1,49 @@
+"""nmtkit preprocess: raw parallel text -> a data folder of encoded corpora."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("preprocess", help="Normalise, filter and encode parallel text into a data folder.")(
+        preprocess)
+
+
+def preprocess(
+    src: Path = typer.Option(..., "--src", help="Training source text, one sentence a line."),
+    tgt: Path = typer.Option(..., "--tgt", help="Training target text, line-aligned with --src."),
+    out: Path = typer.Option(..., "--out", "-o", help="Data folder to create."),
+    valid_src: Optional[Path] = typer.Option(None, "--valid-src", help="Validation source text."),
+    valid_tgt: Optional[Path] = typer.Option(None, "--valid-tgt", help="Validation target text."),
+    units: str = typer.Option("spm", help="Translation units: spm (sentencepiece), char or word."),
+    spm_vocab_size: int = typer.Option(8000, help="Sentencepiece vocabulary size."),
+    spm_model_type: str = typer.Option("unigram", help="Sentencepiece model: unigram or bpe."),
+    joint: bool = typer.Option(True, "--joint/--separate",
+                               help="One sentencepiece model for both sides, or one each."),
+    max_len: int = typer.Option(250, help="Drop pairs with more units than this on a side."),
+    min_len: int = typer.Option(1, help="Drop pairs with fewer units than this on a side."),
+    max_ratio: float = typer.Option(3.0, help="Drop pairs whose length ratio exceeds this (0: off)."),
+    seed: int = typer.Option(1, help="Seed for sentencepiece training."),
+    overwrite: bool = typer.Option(False, help="Replace an existing data folder."),
+):
+    from nmtkit.cli.common import setup_logging
+    from nmtkit.data.preprocess import PreprocessOptions
+    from nmtkit.data.preprocess import preprocess as run
+    from nmtkit.data.text import FilterOptions
+
+    setup_logging()
+    report = run(PreprocessOptions(
+        src=src, tgt=tgt, out=out, valid_src=valid_src, valid_tgt=valid_tgt, units=units,
+        spm_vocab_size=spm_vocab_size, spm_model_type=spm_model_type, joint=joint,
+        filter=FilterOptions(max_len=max_len, min_len=min_len, max_ratio=max_ratio),
+        seed=seed, overwrite=overwrite))
+    for s in report.splits:
+        dropped = ", ".join(f"{k} {v}" for k, v in s.dropped.items() if v) or "none"
+        typer.echo(f"{s.name}: {s.lines} pairs read, {s.kept} kept, dropped: {dropped}; "
+                   f"{s.src_tokens} source and {s.tgt_tokens} target {report.units} units")
+    typer.echo(f"wrote {report.out} ({report.pieces['src']} source and {report.pieces['tgt']} "
+               f"target piece types) in {report.seconds:.1f}s")

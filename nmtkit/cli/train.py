@@ -1,0 +1,47 @@
+"""nmtkit train: train a model from a YAML config plus KEY=VALUE overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train", help="Train a model on a data folder; writes a model folder.")(train)
+
+
+def train(
+    overrides: Optional[List[str]] = typer.Argument(
+        None, help="Config overrides as dotted KEY=VALUE, e.g. train.max_steps=2000."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML config file."),
+    data: Path = typer.Option(..., "--data", "-d", help="Data folder (preprocess + build-vocab)."),
+    model_dir: Path = typer.Option(..., "--model-dir", "-m", help="Model folder to write."),
+    progress: Optional[bool] = typer.Option(
+        None, "--progress/--no-progress",
+        help="Progress display (default: on when stderr is a terminal, else log lines)."),
+):
+    import sys
+
+    from nmtkit.api import load_config
+    from nmtkit.api import train as run
+    from nmtkit.cli.common import setup_logging
+    from nmtkit.cli.train_display import LogLines, ProgressDisplay
+
+    setup_logging()
+    cfg = load_config(config, overrides or [])
+    use_bar = sys.stderr.isatty() if progress is None else progress
+    display = ProgressDisplay() if use_bar else LogLines()
+    with display:
+        result = run(cfg, data, model_dir, display)
+    best = result.best
+    summary = (f"trained {result.steps} steps ({result.epochs:.2f} epochs) in "
+               f"{result.seconds:.0f}s, {result.tokens_per_sec:,.0f} target tokens/s, "
+               f"{result.parameters:,} parameters")
+    if best is not None:
+        summary += f"; best valid step {best.step}: ppl {best.ppl:.2f}"
+        if best.bleu is not None:
+            summary += f", BLEU {best.bleu:.2f}"
+    typer.echo(summary)
+    typer.echo(f"model folder: {result.model_dir}")

@@ -1,0 +1,70 @@
+"""nmtkit translate: stdin (or --input) to stdout (or --output), one line out per line in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("translate", help="Translate text with a trained model, line by line.")(translate)
+
+
+def translate(
+    model_dir: Path = typer.Option(..., "--model-dir", "-m", help="Model folder from nmtkit train."),
+    input: Optional[Path] = typer.Option(None, "--input", "-i", help="Input text (default: stdin)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Output file, written atomically (default: stdout)."),
+    beam: int = typer.Option(5, help="Beam size; 1 is greedy search."),
+    length_penalty: float = typer.Option(1.0, help="GNMT length penalty alpha (0: none)."),
+    max_len_ratio: float = typer.Option(2.0, help="At most ratio * source length + 10 pieces."),
+    max_len: int = typer.Option(256, help="At most this many target pieces."),
+    min_len: int = typer.Option(0, help="At least this many target pieces."),
+    n_best: int = typer.Option(1, help="Output the n best as 'LINE ||| TEXT ||| SCORE' lines."),
+    batch_size: int = typer.Option(64, help="Sentences per batch."),
+    chunk_size: int = typer.Option(1000, help="Lines read, translated and written at a time."),
+    device: str = typer.Option("cpu", help="cpu, cuda, cuda:N."),
+    threads: int = typer.Option(0, help="Torch intra-op threads (0: torch's default)."),
+):
+    import signal
+    import sys
+
+    from nmtkit.api import load_translator
+    from nmtkit.cli.common import warn
+    from nmtkit.fileio import atomic_path, decode_lines
+    from nmtkit.search.common import SearchOptions
+    from nmtkit.translator import TranslateOptions
+
+    # Behave like a Unix filter: `nmtkit translate < in | head -3` ends quietly.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    opts = TranslateOptions(
+        SearchOptions(beam=beam, length_penalty=length_penalty, max_len_ratio=max_len_ratio,
+                      max_len=max_len, min_len=min_len, n_best=n_best),
+        batch_size=batch_size, chunk_size=chunk_size, device=device)
+    translator = load_translator(model_dir, opts, on_warning=warn)
+    source = open(input, "rb") if input else sys.stdin.buffer
+    lines = decode_lines(source, str(input) if input else "<stdin>")
+
+    def write_all(out) -> None:
+        index = 0
+        for chunk in translator.stream(lines):
+            for t in chunk:
+                if n_best > 1:
+                    for text, score in t.n_best:
+                        out.write(f"{index} ||| {text} ||| {score:.4f}\n")
+                else:
+                    out.write(t.text + "\n")
+                index += 1
+            out.flush()
+
+    if output is None:
+        write_all(sys.stdout)
+    else:
+        with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as out:
+            write_all(out)

@@ -1,0 +1,1 @@
+"""Text reading and filtering, subword units, vocabularies, memory-mapped corpora, batches."""

@@ -1,0 +1,1 @@
+"""Model interfaces, components and their assembly into a sequence-to-sequence model."""

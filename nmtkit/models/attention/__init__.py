@@ -1,0 +1,3 @@
+"""Built-in attention types; importing this package registers them."""
+
+from nmtkit.models.attention import luong  # noqa: F401

@@ -1,0 +1,3 @@
+"""Built-in decoders; importing this package registers them."""
+
+from nmtkit.models.decoders import rnn  # noqa: F401

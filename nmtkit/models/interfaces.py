@@ -1,0 +1,124 @@
+"""The contracts between model parts, and the dataclasses they hand to each other.
+
+Search (greedy, beam, sampling) uses only :class:`Decoder`'s three methods
+``start_state``, ``step`` and ``reorder_state``, so any registered decoder decodes with
+every search strategy without changes to search code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class EncoderOutput:
+    """What an encoder hands to the decoder.
+
+    memory: (batch, src_len, d_memory) -- one vector per source position.
+    mask:   (batch, src_len) bool, True at real tokens, False at padding.
+    final:  per-state tensors of shape (layers, batch, d_final) (an LSTM gives (h, c)),
+            or None for encoders without a final state.
+    """
+
+    memory: torch.Tensor
+    mask: torch.Tensor
+    final: tuple[torch.Tensor, ...] | None = None
+
+    def index_select(self, index: torch.Tensor) -> "EncoderOutput":
+        """Rows ``index`` of the batch (e.g. each sentence repeated for its beams)."""
+        final = None
+        if self.final is not None:
+            final = tuple(f.index_select(1, index) for f in self.final)
+        return EncoderOutput(self.memory.index_select(0, index),
+                             self.mask.index_select(0, index), final)
+
+
+@dataclass
+class DecoderState:
+    """Base of decoder states: dataclasses of tensors whose first dimension is the batch.
+
+    Subclasses list fields whose batch dimension is not first in ``layer_first_fields``
+    (e.g. RNN hidden states (layers, batch, hidden)).
+    """
+
+    layer_first_fields = ()
+
+    def index_select(self, index: torch.Tensor):
+        changes = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            dim = 1 if f.name in self.layer_first_fields else 0
+            changes[f.name] = _index(value, dim, index)
+        return dataclasses.replace(self, **changes)
+
+
+def _index(value, dim: int, index: torch.Tensor):
+    if isinstance(value, torch.Tensor):
+        return value.index_select(dim, index)
+    return type(value)(_index(v, dim, index) for v in value)
+
+
+@dataclass
+class StepOutput:
+    """One decoding step. log_probs: (batch, vocab); attention: (batch, src_len) or None."""
+
+    log_probs: torch.Tensor
+    state: DecoderState
+    attention: torch.Tensor | None = None
+
+
+class Encoder(nn.Module):
+    """Encodes embedded source tokens.
+
+    forward(embedded (batch, src_len, d_embed), lengths (batch,), mask (batch, src_len))
+    -> EncoderOutput
+    """
+
+    output_size: int
+    final_size: int | None = None  # size of each final state, None if there is none
+    final_layers: int = 0
+
+
+class Attention(nn.Module):
+    """Scores memory against a query and returns the context and the weights.
+
+    forward(query (batch, d_query), memory (batch, src_len, d_memory),
+            mask (batch, src_len), keys) -> (context (batch, d_memory), weights (batch, src_len))
+
+    ``keys`` is what :meth:`precompute` returned for this memory (computed once per
+    sentence, not once per step). Padding positions get exactly zero weight.
+    """
+
+    def precompute(self, memory: torch.Tensor) -> torch.Tensor | None:
+        return None
+
+
+class Decoder(nn.Module):
+    """The incremental decoder interface that training and every search strategy use."""
+
+    def forward(self, tgt_in: torch.Tensor, enc: EncoderOutput) -> torch.Tensor:
+        """Teacher-forced logits (batch, tgt_len, vocab) for inputs (batch, tgt_len)."""
+        raise NotImplementedError
+
+    def start_state(self, enc: EncoderOutput) -> DecoderState:
+        raise NotImplementedError
+
+    def step(self, prev: torch.Tensor, state: DecoderState, enc: EncoderOutput) -> StepOutput:
+        """Log-probabilities of the next token given the previous ones ``prev`` (batch,)."""
+        raise NotImplementedError
+
+    def reorder_state(self, state: DecoderState, index: torch.Tensor) -> DecoderState:
+        """The state of rows ``index`` (beam search keeps the surviving hypotheses)."""
+        return state.index_select(index)
+
+
+def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Softmax over the last dimension with exactly zero weight where ``mask`` is False."""
+    scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, dim=-1).masked_fill(~mask, 0.0)

@@ -1,0 +1,61 @@
+"""Assembly of a sequence-to-sequence model from registered components."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from nmtkit.config import ModelConfig
+from nmtkit.data.vocab import PAD
+from nmtkit.errors import ConfigError
+from nmtkit.models.components import DecoderContext, resolve, resolved_spec
+from nmtkit.models.embeddings import Embeddings
+from nmtkit.models.interfaces import EncoderOutput
+from nmtkit.registry import ATTENTION, BRIDGES, DECODERS, ENCODERS, load_builtins
+
+
+class Seq2Seq(nn.Module):
+    def __init__(self, cfg: ModelConfig, src_vocab_size: int, tgt_vocab_size: int):
+        super().__init__()
+        load_builtins()
+        self.cfg = cfg
+        self.src_embed = Embeddings(src_vocab_size, cfg.embed_dim, cfg.embed_dropout)
+        if cfg.share_embeddings:
+            if src_vocab_size != tgt_vocab_size:
+                raise ConfigError("model.share_embeddings needs a shared vocabulary "
+                                  "(nmtkit build-vocab --shared)")
+            self.tgt_embed = self.src_embed
+        else:
+            self.tgt_embed = Embeddings(tgt_vocab_size, cfg.embed_dim, cfg.embed_dropout)
+        enc_cls, enc_cfg = resolve(ENCODERS, cfg.encoder, "model.encoder")
+        self.encoder = enc_cls(enc_cfg, cfg.embed_dim)
+        dec_cls, dec_cfg = resolve(DECODERS, cfg.decoder, "model.decoder")
+        ctx = DecoderContext(
+            embed=self.tgt_embed, vocab_size=tgt_vocab_size,
+            memory_size=self.encoder.output_size,
+            enc_final_size=getattr(self.encoder, "final_size", None),
+            enc_final_layers=getattr(self.encoder, "final_layers", 0),
+            attention=cfg.attention, bridge=cfg.bridge, tie_output=cfg.tie_output,
+        )
+        self.decoder = dec_cls(dec_cfg, ctx)
+        self.components = {
+            "encoder": resolved_spec(cfg.encoder["type"], enc_cfg),
+            "decoder": resolved_spec(cfg.decoder["type"], dec_cfg),
+        }
+        for key, registry in (("attention", ATTENTION), ("bridge", BRIDGES)):
+            spec = getattr(cfg, key)
+            if spec is not None:
+                _, sub_cfg = resolve(registry, spec, f"model.{key}")
+                self.components[key] = resolved_spec(spec["type"], sub_cfg)
+
+    def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> EncoderOutput:
+        """src (batch, src_len) token ids -> EncoderOutput."""
+        mask = src != PAD
+        return self.encoder(self.src_embed(src), src_lengths, mask)
+
+    def forward(self, src, src_lengths, tgt_in) -> torch.Tensor:
+        """Teacher-forced logits (batch, tgt_len, tgt_vocab)."""
+        return self.decoder(tgt_in, self.encode(src, src_lengths))
+
+    def n_parameters(self) -> int:
+        return sum(p.numel() for p in {id(p): p for p in self.parameters()}.values())

@@ -1,0 +1,94 @@
+"""Beam search, batched over sentences and beams with fixed-size tensors.
+
+Every step takes the best ``2 * beam`` continuations of each sentence. End-of-sentence
+candidates that rank among the first ``beam`` move into a per-sentence buffer of
+finished hypotheses (scored with the length penalty); the best ``beam`` others continue.
+A sentence is done once it has ``beam`` finished hypotheses (or reaches its length
+limit); from then on it is frozen, so its result does not depend on the other sentences
+in the batch.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from nmtkit.data.vocab import BOS, EOS, PAD
+from nmtkit.errors import NmtkitError
+from nmtkit.search.common import (
+    Hypothesis,
+    SearchOptions,
+    force_length,
+    length_penalty,
+    max_lengths,
+)
+
+NEG_INF = float("-inf")
+
+
+def beam_search(model, src, src_lengths, opts: SearchOptions) -> list[list[Hypothesis]]:
+    k = opts.beam
+    if opts.n_best > k:
+        raise NmtkitError(f"--n-best ({opts.n_best}) cannot exceed --beam ({k})")
+    device = src.device
+    batch = src.size(0)
+    decoder = model.decoder
+    enc = model.encode(src, src_lengths)
+    enc = enc.index_select(torch.arange(batch, device=device).repeat_interleave(k))
+    state = decoder.start_state(enc)
+    limits = max_lengths(src_lengths, opts).to(device)
+    steps = int(limits.max())
+    row_limits = limits.repeat_interleave(k)
+
+    scores = torch.full((batch, k), NEG_INF, device=device)
+    scores[:, 0] = 0.0  # all beams start identical: only the first may expand
+    alive = torch.full((batch, k, steps), PAD, dtype=torch.long, device=device)
+    fin_scores = torch.full((batch, k), NEG_INF, device=device)
+    fin_tokens = torch.full((batch, k, steps), PAD, dtype=torch.long, device=device)
+    n_fin = torch.zeros(batch, dtype=torch.long, device=device)
+    done = torch.zeros(batch, dtype=torch.bool, device=device)
+    prev = torch.full((batch * k,), BOS, dtype=torch.long, device=device)
+    base = (torch.arange(batch, device=device) * k).unsqueeze(1)
+    first_k = (torch.arange(2 * k, device=device) < k).unsqueeze(0)
+
+    for step in range(steps):
+        out = decoder.step(prev, state, enc)
+        log_probs = force_length(out.log_probs, step, row_limits, opts.min_len)
+        vocab = log_probs.size(-1)
+        cand = (scores.view(-1, 1) + log_probs).view(batch, k * vocab)
+        top_scores, top_ids = cand.topk(2 * k, dim=1)  # (batch, 2k)
+        top_beams = torch.div(top_ids, vocab, rounding_mode="floor")
+        top_tokens = top_ids % vocab
+        is_eos = top_tokens == EOS
+
+        # Finish: EOS candidates among the first k, for sentences still searching.
+        finishing = is_eos & first_k & ~done.unsqueeze(1) & (top_scores > NEG_INF)
+        normed = top_scores / length_penalty(torch.tensor(step + 1), opts.length_penalty)
+        new_scores = normed.masked_fill(~finishing, NEG_INF)
+        new_tokens = alive.gather(1, top_beams.unsqueeze(2).expand(-1, -1, steps))
+        merged_scores, pick = torch.cat([fin_scores, new_scores], 1).topk(k, dim=1)
+        fin_tokens = torch.cat([fin_tokens, new_tokens], 1).gather(
+            1, pick.unsqueeze(2).expand(-1, -1, steps))
+        fin_scores = merged_scores
+        n_fin = n_fin + finishing.sum(1)
+        done = done | (n_fin >= k)
+        if bool(done.all()):
+            break
+
+        # Continue: the best k non-EOS candidates.
+        cont_scores, cont = top_scores.masked_fill(is_eos, NEG_INF).topk(k, dim=1)
+        beams = top_beams.gather(1, cont)
+        tokens = top_tokens.gather(1, cont)
+        scores = cont_scores.masked_fill(done.unsqueeze(1), NEG_INF)
+        alive = alive.gather(1, beams.unsqueeze(2).expand(-1, -1, steps))
+        alive[:, :, step] = tokens
+        state = decoder.reorder_state(out.state, (base + beams).view(-1))
+        prev = tokens.view(-1)
+
+    results = []
+    for sent_scores, sent_tokens in zip(fin_scores.tolist(), fin_tokens.tolist()):
+        hyps = []
+        for score, toks in zip(sent_scores[: opts.n_best], sent_tokens[: opts.n_best]):
+            end = toks.index(PAD) if PAD in toks else len(toks)
+            hyps.append(Hypothesis(toks[:end], score))
+        results.append(hyps)
+    return results

@@ -1,0 +1,1 @@
+"""Loss, optimisers and schedules, the model folder, validation and the training loop."""

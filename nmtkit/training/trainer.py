@@ -1,0 +1,227 @@
+"""The training loop: token-budget batches, optimizer steps, validation, checkpoints.
+
+The library never prints; it reports through :class:`TrainCallbacks`, which the CLI
+renders as a progress display on a terminal and as plain log lines otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from nmtkit.config import Config
+from nmtkit.data.batching import ParallelData, token_batches
+from nmtkit.data.preprocess import load_manifest
+from nmtkit.data.units import build_tokenizer
+from nmtkit.data.vocab import Vocab
+from nmtkit.errors import ConfigError, NmtkitError
+from nmtkit.fileio import read_lines
+from nmtkit.training.checkpoint import ModelFolder, resolved_config
+from nmtkit.training.loss import token_loss
+from nmtkit.training.optim import build_optimizer, build_scheduler
+from nmtkit.training.validate import ValidResult, validate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StepReport:
+    step: int
+    epoch: int
+    loss: float  # per target token over the last log window (label-smoothed)
+    tokens_per_sec: float  # target tokens (EOS included, padding not) over the window
+    lr: float
+    elapsed: float
+    progress: float | None  # 0..1 of the nearest limit, None when unknown
+    eta: float | None  # seconds
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path
+    steps: int
+    epochs: float
+    seconds: float
+    tgt_tokens: int
+    tokens_per_sec: float
+    parameters: int
+    best: ValidResult | None
+    last: ValidResult | None
+
+
+class TrainCallbacks:
+    """Override what you need; the defaults do nothing."""
+
+    def on_start(self, info: dict) -> None: ...
+
+    def on_step(self, report: StepReport) -> None: ...
+
+    def on_valid(self, result: ValidResult, is_best: bool) -> None: ...
+
+    def on_end(self, result: TrainResult) -> None: ...
+
+
+def _vocabs(data_dir: Path) -> tuple[Vocab, Vocab]:
+    if not (data_dir / "vocab.src.tsv").exists():
+        raise NmtkitError(f"{data_dir}: no vocabulary; run nmtkit build-vocab {data_dir}")
+    return Vocab.load(data_dir / "vocab.src.tsv"), Vocab.load(data_dir / "vocab.tgt.tsv")
+
+
+def _rng_state() -> dict:
+    return {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])}
+
+
+class Trainer:
+    def __init__(self, config: Config, data_dir: Path, model_dir: Path,
+                 callbacks: TrainCallbacks | None = None, device: str = "cpu"):
+        tc = config.train
+        if not (tc.max_steps or tc.max_epochs or tc.max_minutes):
+            raise ConfigError("set one of train.max_steps, train.max_epochs, train.max_minutes")
+        self.config, self.cb, self.device = config, callbacks or TrainCallbacks(), device
+        self.data_dir, self.folder = Path(data_dir), ModelFolder(model_dir)
+        self.manifest = load_manifest(self.data_dir)
+        if tc.threads:
+            torch.set_num_threads(tc.threads)
+        torch.manual_seed(tc.seed)
+        random.seed(tc.seed)
+        self.src_vocab, self.tgt_vocab = _vocabs(self.data_dir)
+        self.train_data = ParallelData(self.data_dir, "train", self.src_vocab, self.tgt_vocab)
+        self.valid_data = None
+        if "valid" in self.manifest["splits"]:
+            self.valid_data = ParallelData(self.data_dir, "valid", self.src_vocab, self.tgt_vocab)
+        from nmtkit.models.seq2seq import Seq2Seq
+
+        self.model = Seq2Seq(config.model, len(self.src_vocab), len(self.tgt_vocab)).to(device)
+        self.optimizer = build_optimizer(self.model.parameters(), tc)
+        self.scheduler = build_scheduler(self.optimizer, tc, config.model.embed_dim)
+        self.step = self.epoch = self.batch_in_epoch = self.tgt_tokens = 0
+        self.best: ValidResult | None = None
+        self.last_valid: ValidResult | None = None
+
+    def _valid_refs(self):
+        if not self.config.train.valid_bleu or self.valid_data is None:
+            return None, None
+        tok = self.manifest["tokenizer"]
+        model = self.data_dir / tok["tgt_model"] if tok.get("tgt_model") else None
+        return read_lines(self.data_dir / "valid.tgt.txt"), build_tokenizer(tok["units"], model)
+
+    def run(self) -> TrainResult:
+        tc = self.config.train
+        params = self.model.n_parameters()
+        self.folder.prepare(resolved_config(self.config, self.model.components), self.data_dir,
+                            self.manifest, self.model.components, params)
+        refs, tokenizer = self._valid_refs()
+        lengths = (self.train_data.src.lengths, self.train_data.tgt.lengths)
+        self.cb.on_start({"parameters": params, "train_pairs": len(self.train_data),
+                          "model_dir": str(self.folder.path)})
+        start = time.time()
+        window_start, window_tokens, window_loss = start, 0, 0.0
+        self.model.train()
+        stop = False
+        while not stop:
+            gen = torch.Generator().manual_seed(tc.seed + self.epoch)
+            batches = token_batches(*lengths, tc.batch_tokens, gen, tc.max_len)
+            if not batches:
+                raise NmtkitError(f"{self.data_dir}: no training pair fits train.max_len="
+                                  f"{tc.max_len} and train.batch_tokens={tc.batch_tokens}")
+            while self.batch_in_epoch < len(batches):
+                batch = self.train_data.collate(batches[self.batch_in_epoch]).to(self.device)
+                self.batch_in_epoch += 1
+                n_tok = batch.n_tgt_tokens
+                logits = self.model(batch.src, batch.src_lengths, batch.tgt_in)
+                loss = token_loss(logits, batch.tgt_out, tc.label_smoothing)
+                self.optimizer.zero_grad(set_to_none=True)
+                (loss / n_tok).backward()
+                if tc.clip_norm > 0:
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.clip_norm)
+                self.optimizer.step()
+                self.scheduler.step()
+                self.step += 1
+                self.tgt_tokens += n_tok
+                window_tokens += n_tok
+                window_loss += float(loss.detach())
+                elapsed = time.time() - start
+                stop = self._limit_reached(elapsed, len(batches))
+                if self.step % tc.log_every == 0 or stop:
+                    now = time.time()
+                    progress = self._progress(elapsed, len(batches))
+                    self.cb.on_step(StepReport(
+                        self.step, self.epoch, window_loss / max(window_tokens, 1),
+                        window_tokens / max(now - window_start, 1e-9),
+                        self.optimizer.param_groups[0]["lr"], elapsed, progress,
+                        elapsed * (1 - progress) / progress if progress else None))
+                    window_start, window_tokens, window_loss = now, 0, 0.0
+                if stop or (tc.valid_every and self.step % tc.valid_every == 0):
+                    self._checkpoint(refs, tokenizer)
+                    window_start = time.time()  # validation time is not training time
+                if stop:
+                    break
+            if self.batch_in_epoch >= len(batches):
+                self.epoch += 1
+                self.batch_in_epoch = 0
+                if tc.max_epochs and self.epoch >= tc.max_epochs and not stop:
+                    self._checkpoint(refs, tokenizer)
+                    stop = True
+        seconds = time.time() - start
+        result = TrainResult(self.folder.path, self.step,
+                             self.epoch + self.batch_in_epoch / max(len(batches), 1), seconds,
+                             self.tgt_tokens, self.tgt_tokens / max(seconds, 1e-9), params,
+                             self.best, self.last_valid)
+        self.cb.on_end(result)
+        return result
+
+    def _limit_reached(self, elapsed: float, n_batches: int) -> bool:
+        tc = self.config.train
+        return bool((tc.max_steps and self.step >= tc.max_steps)
+                    or (tc.max_minutes and elapsed >= tc.max_minutes * 60))
+
+    def _progress(self, elapsed: float, n_batches: int) -> float | None:
+        tc = self.config.train
+        parts = []
+        if tc.max_steps:
+            parts.append(self.step / tc.max_steps)
+        if tc.max_minutes:
+            parts.append(elapsed / (tc.max_minutes * 60))
+        if tc.max_epochs:
+            parts.append((self.epoch + self.batch_in_epoch / n_batches) / tc.max_epochs)
+        return min(1.0, max(parts)) if parts else None
+
+    def _checkpoint(self, refs, tokenizer) -> None:
+        """Validate (when there is validation data), keep the best weights, save the state."""
+        tc = self.config.train
+        is_best = True
+        if self.valid_data is not None:
+            result = validate(self.model, self.valid_data, self.step, tc.batch_tokens,
+                              self.device, refs, self.tgt_vocab, tokenizer, tc.valid_batch_size)
+            self.last_valid = result
+            is_best = self.best is None or (
+                result.bleu > self.best.bleu if result.bleu is not None
+                else result.loss < self.best.loss)
+            if is_best:
+                self.best = result
+            self.cb.on_valid(result, is_best)
+        if is_best:
+            self.folder.save_weights(self.model)
+        self.folder.save_train_state({
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "rng": _rng_state(),
+            "data": {"epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch},
+            "counters": {"step": self.step, "tgt_tokens": self.tgt_tokens},
+        })
+        best = self.best
+        self.folder.write_meta({"steps": self.step, "epoch": self.epoch,
+                                "best_valid": None if best is None else {
+                                    "step": best.step, "loss": best.loss, "ppl": best.ppl,
+                                    "bleu": best.bleu}})
+
+
+def train(config: Config, data_dir: Path, model_dir: Path,
+          callbacks: TrainCallbacks | None = None) -> TrainResult:
+    return Trainer(config, data_dir, model_dir, callbacks).run()

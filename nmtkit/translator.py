@@ -1,0 +1,90 @@
+"""Translating text: normalise, split into units, decode, detokenise, keep the line order.
+
+Exactly one output line per input line: an empty (or whitespace-only) line gives an
+empty line; a line with more pieces than the model takes is split into pieces it can
+take, and their translations are joined (with a warning through ``on_warning``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import islice
+from typing import Callable, Iterable, Iterator
+
+import torch
+
+from nmtkit.data.text import normalize
+from nmtkit.search.batched import decode_sequences
+from nmtkit.search.common import SearchOptions
+from nmtkit.training.checkpoint import LoadedModel
+
+
+@dataclass
+class TranslateOptions:
+    search: SearchOptions
+    batch_size: int = 64  # sentences per batch
+    chunk_size: int = 1000  # lines read, translated and written at a time
+    device: str = "cpu"
+
+
+@dataclass
+class Translation:
+    text: str
+    score: float
+    n_best: list[tuple[str, float]]  # (text, score), best first; one entry unless n_best > 1
+    segments: int  # > 1 when the line was split because it was too long
+
+
+class Translator:
+    def __init__(self, loaded: LoadedModel, opts: TranslateOptions,
+                 on_warning: Callable[[str], None] | None = None):
+        self.loaded = loaded
+        self.opts = opts
+        self.max_src_len = loaded.config.model.max_src_len
+        self.on_warning = on_warning or (lambda msg: None)
+        self.lines_done = 0
+
+    def _segments(self, ids: list[int]) -> list[list[int]]:
+        n = self.max_src_len
+        if len(ids) <= n:
+            return [ids]
+        return [ids[i : i + n] for i in range(0, len(ids), n)]
+
+    @torch.inference_mode()
+    def translate_lines(self, lines: list[str]) -> list[Translation]:
+        lm = self.loaded
+        seqs: list[list[int]] = []
+        owners: list[int] = []
+        for i, line in enumerate(lines):
+            text = normalize(line)
+            ids = lm.src_vocab.encode(lm.src_tokenizer.encode(text)) if text else []
+            segs = self._segments(ids)
+            if len(segs) > 1:
+                self.on_warning(
+                    f"line {self.lines_done + i + 1}: {len(ids)} pieces is more than the model's "
+                    f"maximum of {self.max_src_len}; translated in {len(segs)} parts and rejoined")
+            seqs.extend(segs)
+            owners.extend([i] * len(segs))
+        hyps = decode_sequences(lm.model, seqs, self.opts.search, self.opts.batch_size,
+                                self.opts.device)
+        parts: list[list] = [[] for _ in lines]
+        for owner, h in zip(owners, hyps):
+            parts[owner].append(h)
+        out = []
+        for segs in parts:
+            n_best = []
+            for rank in range(len(segs[0])):
+                texts = [lm.tgt_tokenizer.decode(lm.tgt_vocab.decode(s[rank].tokens))
+                         for s in segs]
+                score = sum(s[rank].score for s in segs)
+                n_best.append((" ".join(t for t in texts if t), score))
+            out.append(Translation(n_best[0][0], n_best[0][1], n_best, len(segs)))
+        self.lines_done += len(lines)
+        return out
+
+    def stream(self, lines: Iterable[str]) -> Iterator[list[Translation]]:
+        """Translate an iterable of lines chunk by chunk; yields each chunk's results in
+        input order, so output can start before the input ends and memory stays bounded."""
+        it = iter(lines)
+        while chunk := list(islice(it, self.opts.chunk_size)):
+            yield self.translate_lines(chunk)
