@@ -38,6 +38,7 @@ class TrainConfig:
     seed: int = 1234
     batch_tokens: int = 2000  # padded tokens per batch (max of source and target side)
     max_len: int = 100  # training pairs with more pieces on either side are skipped
+    # Training stops at the first limit reached; with none set, after 10 epochs.
     max_steps: int = 0  # 0: no limit
     max_epochs: int = 0  # 0: no limit
     max_minutes: float = 0.0  # wall-clock budget; 0: no limit
@@ -54,6 +55,9 @@ class TrainConfig:
     valid_batch_size: int = 64
     log_every: int = 50
     threads: int = 0  # torch intra-op threads; 0: torch's default
+    # Matrix products in bfloat16 with float32 weights and loss (autocast): auto uses it
+    # where the CPU has native bfloat16 (AVX512-BF16 / AMX) or on a CUDA GPU.
+    precision: str = "auto"  # auto | fp32 | bf16
 
 
 @dataclass

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
-
 import typer
 
 
@@ -17,9 +15,9 @@ def build_vocab(
     data_dir: Path = typer.Argument(..., help="Data folder written by nmtkit preprocess."),
     min_freq: int = typer.Option(1, help="Leave out pieces seen fewer times in training."),
     max_size: int = typer.Option(0, help="At most this many entries, specials included (0: all)."),
-    shared: Optional[bool] = typer.Option(
-        None, "--shared/--separate",
-        help="One vocabulary for both sides (default: shared for a joint sentencepiece model)."),
+    shared: bool = typer.Option(
+        False, "--shared/--separate",
+        help="One vocabulary for both sides (for shared embeddings), or one each."),
 ):
     from nmtkit.data.build_vocab import VocabOptions
     from nmtkit.data.build_vocab import build_vocab as run

@@ -35,7 +35,7 @@ class LogLines(TrainCallbacks):
 
     def on_start(self, info: dict) -> None:
         self._print(f"training {info['parameters']:,} parameters on {info['train_pairs']:,} "
-                    f"pairs into {info['model_dir']}")
+                    f"pairs into {info['model_dir']} ({info['precision']})")
 
     def on_step(self, r: StepReport) -> None:
         self._print(f"step {r.step} epoch {r.epoch}: loss {r.loss:.3f} lr {r.lr:.2e} "
@@ -66,7 +66,7 @@ class ProgressDisplay(TrainCallbacks):
 
     def on_start(self, info: dict) -> None:
         self.console.print(f"training {info['parameters']:,} parameters on "
-                           f"{info['train_pairs']:,} pairs into {info['model_dir']}")
+                           f"{info['train_pairs']:,} pairs into {info['model_dir']} ({info['precision']})")
 
     def on_step(self, r: StepReport) -> None:
         info = f"step {r.step} loss {r.loss:.3f} {r.tokens_per_sec:,.0f} tok/s"

@@ -18,7 +18,7 @@ class VocabOptions:
     data_dir: Path
     min_freq: int = 1
     max_size: int = 0  # 0: no limit
-    shared: bool | None = None  # None: shared when the sentencepiece model is joint
+    shared: bool = False  # one vocabulary for both sides (needed to share embeddings)
 
 
 @dataclass
@@ -30,11 +30,8 @@ class VocabReport:
 
 def build_vocab(opts: VocabOptions) -> VocabReport:
     data_dir = Path(opts.data_dir)
-    manifest = load_manifest(data_dir)
+    load_manifest(data_dir)  # a whole data folder, of a format we read
     shared = opts.shared
-    if shared is None:
-        tok = manifest["tokenizer"]
-        shared = tok["units"] == "spm" and tok["src_model"] == tok["tgt_model"]
     tables = {side: PieceTable.load(data_dir / f"pieces.{side}.tsv") for side in ("src", "tgt")}
     counts = {side: Counter(dict(zip(t.pieces, t.counts))) for side, t in tables.items()}
     if shared:

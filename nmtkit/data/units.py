@@ -82,7 +82,7 @@ def train_sentencepiece(
         )
     except RuntimeError as e:
         raise NmtkitError(f"sentencepiece training failed: {e}") from None
-    return prefix.with_suffix(".model")
+    return Path(f"{prefix}.model")
 
 
 def build_tokenizer(units: str, spm_model: Path | None = None) -> Tokenizer:

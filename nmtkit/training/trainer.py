@@ -19,14 +19,16 @@ from nmtkit.data.batching import ParallelData, token_batches
 from nmtkit.data.preprocess import load_manifest
 from nmtkit.data.units import build_tokenizer
 from nmtkit.data.vocab import Vocab
-from nmtkit.errors import ConfigError, NmtkitError
+from nmtkit.errors import NmtkitError
 from nmtkit.fileio import read_lines
 from nmtkit.training.checkpoint import ModelFolder, resolved_config
 from nmtkit.training.loss import token_loss
 from nmtkit.training.optim import build_optimizer, build_scheduler
+from nmtkit.training.precision import autocast, resolve_precision
 from nmtkit.training.validate import ValidResult, validate
 
 log = logging.getLogger(__name__)
+DEFAULT_EPOCHS = 10  # when none of train.max_steps, max_epochs, max_minutes is set
 
 
 @dataclass
@@ -81,8 +83,10 @@ class Trainer:
                  callbacks: TrainCallbacks | None = None, device: str = "cpu"):
         tc = config.train
         if not (tc.max_steps or tc.max_epochs or tc.max_minutes):
-            raise ConfigError("set one of train.max_steps, train.max_epochs, train.max_minutes")
-        self.config, self.cb, self.device = config, callbacks or TrainCallbacks(), device
+            tc.max_epochs = DEFAULT_EPOCHS
+        self.config, self.cb = config, callbacks or TrainCallbacks()
+        self.device = torch.device(device)
+        self.precision = resolve_precision(tc.precision, self.device)
         self.data_dir, self.folder = Path(data_dir), ModelFolder(model_dir)
         self.manifest = load_manifest(self.data_dir)
         if tc.threads:
@@ -118,7 +122,7 @@ class Trainer:
         refs, tokenizer = self._valid_refs()
         lengths = (self.train_data.src.lengths, self.train_data.tgt.lengths)
         self.cb.on_start({"parameters": params, "train_pairs": len(self.train_data),
-                          "model_dir": str(self.folder.path)})
+                          "model_dir": str(self.folder.path), "precision": self.precision})
         start = time.time()
         window_start, window_tokens, window_loss = start, 0, 0.0
         self.model.train()
@@ -133,8 +137,9 @@ class Trainer:
                 batch = self.train_data.collate(batches[self.batch_in_epoch]).to(self.device)
                 self.batch_in_epoch += 1
                 n_tok = batch.n_tgt_tokens
-                logits = self.model(batch.src, batch.src_lengths, batch.tgt_in)
-                loss = token_loss(logits, batch.tgt_out, tc.label_smoothing)
+                with autocast(self.precision, self.device):
+                    logits = self.model(batch.src, batch.src_lengths, batch.tgt_in)
+                loss = token_loss(logits.float(), batch.tgt_out, tc.label_smoothing)
                 self.optimizer.zero_grad(set_to_none=True)
                 (loss / n_tok).backward()
                 if tc.clip_norm > 0:

@@ -1,0 +1,103 @@
+"""The five commands end to end through the real CLI, on tiny data."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import run_cli, write_pairs
+
+
+def test_help_lists_the_five_commands_without_importing_torch():
+    out = run_cli("--help").stdout
+    for cmd in ("preprocess", "build-vocab", "train", "translate", "score"):
+        assert cmd in out
+    probe = "import sys, nmtkit.cli; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True,
+                          text=True).stdout.strip() == "False"
+
+
+def test_model_folder_holds_everything_translate_needs(tiny_model):
+    names = {p.name for p in tiny_model.iterdir()}
+    assert {"config.yaml", "meta.json", "vocab.src.tsv", "vocab.tgt.tsv", "tokenizer.json",
+            "model.pt", "train_state.pt"} <= names
+    meta = json.loads((tiny_model / "meta.json").read_text())
+    assert meta["format_version"] == 1 and meta["steps"] == 30
+    assert meta["components"]["encoder"]["type"] == "rnn"
+    assert "best_valid" in meta
+
+
+@pytest.mark.parametrize("beam", ["1", "3"])
+def test_translate_keeps_one_line_per_line(tiny_model, beam):
+    lines = ["a b c", "", "   \t ", "j i h g", " ".join("abcdefghij" * 3), "b"]
+    proc = run_cli("translate", "--model-dir", str(tiny_model), "--beam", beam,
+                   "--batch-size", "2", "--chunk-size", "4", input="\n".join(lines) + "\n")
+    out = proc.stdout.split("\n")
+    assert out[-1] == "" and len(out) - 1 == len(lines)
+    assert out[1] == "" and out[2] == ""  # empty and whitespace-only lines stay empty
+    assert out[4] != ""  # the over-long line is split, translated and rejoined
+    assert "line 5: 30 pieces is more than the model's maximum of 12" in proc.stderr
+
+
+def test_translate_without_final_newline_and_files(tiny_model, tmp_path):
+    (tmp_path / "in.txt").write_text("a b\nc d")
+    run_cli("translate", "-m", str(tiny_model), "-i", str(tmp_path / "in.txt"),
+            "-o", str(tmp_path / "out.txt"), "--beam", "2")
+    assert len((tmp_path / "out.txt").read_text().split("\n")) == 3  # two lines, two newlines
+
+
+def test_n_best_output(tiny_model):
+    out = run_cli("translate", "-m", str(tiny_model), "--beam", "3", "--n-best", "2",
+                  input="a b c\nd e\n").stdout.splitlines()
+    assert len(out) == 4
+    assert [line.split(" ||| ")[0] for line in out] == ["0", "0", "1", "1"]
+
+
+def test_score_plain_and_json(tmp_path):
+    (tmp_path / "ref.txt").write_text("a b c d\ne f g h\n")
+    plain = run_cli("score", "--ref", str(tmp_path / "ref.txt"), input="a b c d\ne f g h\n")
+    assert plain.stdout.startswith("BLEU = 100.00")
+    assert "chrF2" in plain.stdout and "TER" in plain.stdout
+    result = json.loads(run_cli("score", "--ref", str(tmp_path / "ref.txt"), "--json",
+                                input="a b c d\ne f g x\n").stdout)
+    assert set(result) == {"bleu", "chrf", "ter"}
+    assert 0 < result["bleu"]["score"] < 100 and "version" in result["bleu"]["signature"]
+
+
+@pytest.mark.parametrize("units", ["char", "spm"])
+def test_other_units(tmp_path, tiny_corpus, units):
+    c = tiny_corpus
+    run_cli("preprocess", "--src", str(c / "train.src"), "--tgt", str(c / "train.tgt"),
+            "--out", str(tmp_path / "data"), "--units", units, "--spm-vocab-size", "30",
+            "--spm-model-type", "bpe", "--separate")
+    vocab = run_cli("build-vocab", str(tmp_path / "data"), "--min-freq", "2").stdout
+    assert "separate vocabularies" in vocab
+    run_cli("train", "--data", str(tmp_path / "data"), "--model-dir", str(tmp_path / "m"),
+            "model.embed_dim=8", "model.encoder={type: rnn, hidden_size: 8}",
+            "model.decoder={type: rnn, hidden_size: 8, cell: gru}", "train.max_steps=3",
+            "train.batch_tokens=100")
+    out = run_cli("translate", "-m", str(tmp_path / "m"), input="a b\n\nc\n").stdout
+    assert out.count("\n") == 3
+
+
+def test_preprocess_reports_drops(tmp_path):
+    pairs = [("a b", "b a"), ("", "x"), ("a " * 30, "b"), ("c", "c d e f g")] * 3
+    src, tgt = write_pairs(tmp_path, "train", pairs)
+    out = run_cli("preprocess", "--src", str(src), "--tgt", str(tgt), "--out",
+                  str(tmp_path / "d"), "--units", "word", "--max-len", "20").stdout
+    assert "12 pairs read, 3 kept, dropped: empty 3, too_long 3, ratio 3" in out
+    manifest = json.loads((tmp_path / "d" / "manifest.json").read_text())
+    assert manifest["splits"]["train"]["dropped"]["ratio"] == 3
+    assert manifest["inputs"]["train"]["lines"] == 12
+
+
+def test_training_is_deterministic(tmp_path, tiny_model):
+    data = tiny_model.parent / "data"
+    config = tiny_model.parent / "config.yaml"
+    run_cli("train", "-c", str(config), "-d", str(data), "-m", str(tmp_path / "again"))
+    import torch
+
+    a = torch.load(tiny_model / "model.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "again" / "model.pt", weights_only=True)["model"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

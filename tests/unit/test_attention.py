@@ -1,0 +1,44 @@
+import pytest
+import torch
+
+from nmtkit.config import from_dict
+from nmtkit.errors import ConfigError
+from nmtkit.models.interfaces import masked_softmax
+from nmtkit.registry import ATTENTION, load_builtins
+
+load_builtins()
+
+
+def inputs(batch=3, src_len=6, d_query=8, d_memory=8):
+    torch.manual_seed(0)
+    memory = torch.randn(batch, src_len, d_memory)
+    lengths = torch.tensor([6, 3, 1])[:batch]
+    mask = torch.arange(src_len).unsqueeze(0) < lengths.unsqueeze(1)
+    return torch.randn(batch, d_query), memory, mask
+
+
+@pytest.mark.parametrize("name", ["dot", "general"])
+def test_padding_gets_exactly_zero_weight_and_shapes(name):
+    cls = ATTENTION.get(name)
+    att = cls(from_dict(cls.Config, {}), query_size=8, memory_size=8)
+    query, memory, mask = inputs()
+    memory = memory.masked_fill(~mask.unsqueeze(2), 1e4)  # padding that would dominate
+    context, weights = att(query, memory, mask, att.precompute(memory))
+    assert context.shape == (3, 8) and weights.shape == (3, 6)
+    assert torch.all(weights[~mask] == 0.0)
+    assert torch.allclose(weights.sum(-1), torch.ones(3))
+    assert torch.allclose(context, torch.bmm(weights.unsqueeze(1), memory).squeeze(1))
+
+
+def test_general_handles_different_sizes_and_dot_refuses_them():
+    att = ATTENTION.get("general")(ATTENTION.get("general").Config(), query_size=5, memory_size=8)
+    query, memory, mask = inputs(d_query=5)
+    context, _ = att(query, memory, mask)
+    assert context.shape == (3, 8)
+    with pytest.raises(ConfigError, match="attention 'dot' needs"):
+        ATTENTION.get("dot")(ATTENTION.get("dot").Config(), query_size=5, memory_size=8)
+
+
+def test_masked_softmax_fully_masked_row_is_zero_not_nan():
+    w = masked_softmax(torch.randn(2, 3), torch.tensor([[True, False, True], [False] * 3]))
+    assert w[1].tolist() == [0.0, 0.0, 0.0] and w[0, 1] == 0.0

@@ -1,0 +1,120 @@
+"""Search against a scripted decoder (known probabilities) and a real tiny model."""
+
+import math
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from nmtkit.config import ModelConfig
+from nmtkit.data.vocab import BOS, EOS
+from nmtkit.models.interfaces import Decoder, DecoderState, EncoderOutput, StepOutput
+from nmtkit.models.seq2seq import Seq2Seq
+from nmtkit.search import SearchOptions, search
+from nmtkit.search.batched import decode_sequences
+
+A, B = 4, 5
+EPS = 1e-4
+
+
+@dataclass
+class LastToken(DecoderState):
+    last: torch.Tensor
+
+
+class ScriptedDecoder(Decoder):
+    """Next-token probabilities depend only on the previous token."""
+
+    def __init__(self, rows: dict[int, dict[int, float]], vocab: int = 6):
+        super().__init__()
+        table = torch.full((vocab, vocab), EPS)
+        for prev, probs in rows.items():
+            for tok, p in probs.items():
+                table[prev, tok] = p
+        self.table = (table / table.sum(1, keepdim=True)).log()
+
+    def start_state(self, enc):
+        return LastToken(torch.full((enc.memory.size(0),), BOS))
+
+    def step(self, prev, state, enc):
+        return StepOutput(self.table[prev], LastToken(prev))
+
+
+class ScriptedModel(torch.nn.Module):
+    def __init__(self, decoder):
+        super().__init__()
+        self.decoder = decoder
+
+    def encode(self, src, lengths):
+        return EncoderOutput(torch.zeros(src.size(0), src.size(1), 1), src != 0)
+
+
+TRAP = {BOS: {A: 0.6, B: 0.4}, A: {EOS: 0.4, A: 0.3, B: 0.3}, B: {EOS: 1.0}, EOS: {EOS: 1.0}}
+
+
+def run(model, opts, n=1):
+    src = torch.tensor([[7, 8, 9]] * n)
+    return search(model, src, torch.tensor([3] * n), opts)
+
+
+def test_greedy_takes_the_locally_best_token():
+    [[hyp]] = run(ScriptedModel(ScriptedDecoder(TRAP)), SearchOptions(beam=1))
+    assert hyp.tokens == [A]
+    assert hyp.score == pytest.approx(math.log(0.6 * 0.4), abs=1e-2)
+
+
+def test_beam_finds_the_better_sequence_and_returns_n_best():
+    [hyps] = run(ScriptedModel(ScriptedDecoder(TRAP)),
+                 SearchOptions(beam=2, n_best=2, length_penalty=0.0))
+    assert [h.tokens for h in hyps] == [[B], [A]]
+    assert hyps[0].score == pytest.approx(math.log(0.4), abs=1e-2)
+    assert hyps[0].score >= hyps[1].score
+
+
+def test_length_limits_are_enforced():
+    never_ends = ScriptedModel(ScriptedDecoder({BOS: {A: 1.0}, A: {A: 1.0}}))
+    opts = SearchOptions(beam=1, max_len=6)
+    [[hyp]] = run(never_ends, opts)
+    assert hyp.tokens == [A] * 5  # the sixth step is forced to EOS
+    [[hyp]] = run(never_ends, SearchOptions(beam=3, max_len=6))
+    assert hyp.tokens == [A] * 5
+    ends_at_once = ScriptedModel(ScriptedDecoder({BOS: {EOS: 0.9, A: 0.1}, A: {EOS: 1.0}}))
+    for beam in (1, 2):
+        [[hyp]] = run(ends_at_once, SearchOptions(beam=beam, min_len=1))
+        assert hyp.tokens == [A]
+
+
+def test_n_best_cannot_exceed_beam():
+    from nmtkit.errors import NmtkitError
+
+    with pytest.raises(NmtkitError, match="cannot exceed"):
+        run(ScriptedModel(ScriptedDecoder(TRAP)), SearchOptions(beam=2, n_best=3))
+
+
+def random_model():
+    torch.manual_seed(3)
+    cfg = ModelConfig(embed_dim=16, encoder={"type": "rnn", "hidden_size": 16},
+                      decoder={"type": "rnn", "hidden_size": 24})
+    return Seq2Seq(cfg, 20, 20).eval()
+
+
+@pytest.mark.parametrize("beam", [1, 4])
+def test_output_does_not_depend_on_batching(beam):
+    model = random_model()
+    g = torch.Generator().manual_seed(0)
+    seqs = [torch.randint(4, 20, (int(n),), generator=g).tolist()
+            for n in torch.randint(1, 12, (9,), generator=g)]
+    opts = SearchOptions(beam=beam, max_len=15)
+    alone = [decode_sequences(model, [s], opts)[0][0].tokens for s in seqs]
+    for batch_size in (3, 9):
+        together = [h[0].tokens for h in decode_sequences(model, seqs, opts, batch_size)]
+        assert together == alone
+
+
+def test_beam_one_equals_greedy_and_beam_is_never_worse():
+    model = random_model()
+    src = torch.tensor([[5, 6, 7, 8, 9]])
+    lengths = torch.tensor([5])
+    greedy = search(model, src, lengths, SearchOptions(beam=1, max_len=10))[0][0]
+    beam = search(model, src, lengths, SearchOptions(beam=5, max_len=10, length_penalty=0))[0][0]
+    assert beam.score >= greedy.score - 1e-4
