@@ -41,7 +41,7 @@ class TrainConfig:
     # Training stops at the first limit reached; with none set, after 10 epochs.
     max_steps: int = 0  # 0: no limit
     max_epochs: int = 0  # 0: no limit
-    max_minutes: float = 0.0  # wall-clock budget; 0: no limit
+    max_minutes: float = 0.0  # training time budget, validation excluded; 0: no limit
     optimizer: str = "adam"
     lr: float = 1e-3
     betas: tuple[float, float] = (0.9, 0.999)

@@ -104,6 +104,7 @@ class Trainer:
         self.optimizer = build_optimizer(self.model.parameters(), tc)
         self.scheduler = build_scheduler(self.optimizer, tc, config.model.embed_dim)
         self.step = self.epoch = self.batch_in_epoch = self.tgt_tokens = 0
+        self.valid_seconds = 0.0  # spent validating; not counted against train.max_minutes
         self.best: ValidResult | None = None
         self.last_valid: ValidResult | None = None
 
@@ -150,7 +151,7 @@ class Trainer:
                 self.tgt_tokens += n_tok
                 window_tokens += n_tok
                 window_loss += float(loss.detach())
-                elapsed = time.time() - start
+                elapsed = time.time() - start - self.valid_seconds  # training time only
                 stop = self._limit_reached(elapsed, len(batches))
                 if self.step % tc.log_every == 0 or stop:
                     now = time.time()
@@ -162,7 +163,9 @@ class Trainer:
                         elapsed * (1 - progress) / progress if progress else None))
                     window_start, window_tokens, window_loss = now, 0, 0.0
                 if stop or (tc.valid_every and self.step % tc.valid_every == 0):
+                    t0 = time.time()
                     self._checkpoint(refs, tokenizer)
+                    self.valid_seconds += time.time() - t0
                     window_start = time.time()  # validation time is not training time
                 if stop:
                     break
@@ -172,7 +175,7 @@ class Trainer:
                 if tc.max_epochs and self.epoch >= tc.max_epochs and not stop:
                     self._checkpoint(refs, tokenizer)
                     stop = True
-        seconds = time.time() - start
+        seconds = time.time() - start - self.valid_seconds
         result = TrainResult(self.folder.path, self.step,
                              self.epoch + self.batch_in_epoch / max(len(batches), 1), seconds,
                              self.tgt_tokens, self.tgt_tokens / max(seconds, 1e-9), params,
