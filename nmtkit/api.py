@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from nmtkit.config import Config, load_config
 from nmtkit.data.build_vocab import VocabOptions, VocabReport, build_vocab
@@ -12,9 +12,16 @@ from nmtkit.errors import DataError
 from nmtkit.metrics import METRICS, Score, corpus_scores
 
 __all__ = [
-    "PreprocessOptions", "PreprocessReport", "preprocess",
-    "VocabOptions", "VocabReport", "build_vocab",
-    "load_config", "train", "load_translator", "score",
+    "PreprocessOptions",
+    "PreprocessReport",
+    "VocabOptions",
+    "VocabReport",
+    "build_vocab",
+    "load_config",
+    "load_translator",
+    "preprocess",
+    "score",
+    "train",
 ]
 
 

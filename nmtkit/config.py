@@ -31,6 +31,8 @@ class ModelConfig:
     tie_output: bool = False  # decoder output projection shares the target embedding
     share_embeddings: bool = False  # source and target share one embedding (shared vocab)
     max_src_len: int = 200  # longer inputs are split into pieces at translation time
+    init: str = "uniform"  # uniform | xavier | default (see nmtkit/models/init.py)
+    init_scale: float = 0.1  # bound of the uniform initialisation
 
 
 @dataclass

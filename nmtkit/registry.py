@@ -9,9 +9,10 @@ entry points (groups ``nmtkit.encoders``, ``nmtkit.attention``, ``nmtkit.decoder
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from nmtkit.errors import ConfigError
 
@@ -128,7 +129,7 @@ ALL_REGISTRIES = {"encoders": ENCODERS, "attention": ATTENTION, "decoders": DECO
 
 def load_builtins() -> None:
     """Import the built-in component modules so that they register themselves."""
-    import nmtkit.models.attention  # noqa: F401
-    import nmtkit.models.bridges  # noqa: F401
-    import nmtkit.models.decoders  # noqa: F401
+    import nmtkit.models.attention
+    import nmtkit.models.bridges
+    import nmtkit.models.decoders
     import nmtkit.models.encoders  # noqa: F401

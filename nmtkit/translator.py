@@ -7,9 +7,9 @@ take, and their translations are joined (with a warning through ``on_warning``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Callable, Iterable, Iterator
 
 import torch
 

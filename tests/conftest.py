@@ -35,7 +35,7 @@ def run_cli(*args: str, input: str | bytes | None = None, cwd: Path | None = Non
     if isinstance(input, str):
         input = input.encode("utf-8")
     proc = subprocess.run([sys.executable, "-m", "nmtkit", *args], input=input,
-                          capture_output=True, cwd=cwd, env=env)
+                          capture_output=True, cwd=cwd, env=env, check=False)
     proc.stdout = proc.stdout.decode("utf-8")
     proc.stderr = proc.stderr.decode("utf-8")
     if check and proc.returncode != 0:

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    app.command("preprocess", help="Normalise, filter and encode parallel text into a data folder.")(
-        preprocess)
+    app.command("preprocess",
+                help="Normalise, filter and encode parallel text into a data folder.")(preprocess)
 
 
 def preprocess(
     src: Path = typer.Option(..., "--src", help="Training source text, one sentence a line."),
     tgt: Path = typer.Option(..., "--tgt", help="Training target text, line-aligned with --src."),
     out: Path = typer.Option(..., "--out", "-o", help="Data folder to create."),
-    valid_src: Optional[Path] = typer.Option(None, "--valid-src", help="Validation source text."),
-    valid_tgt: Optional[Path] = typer.Option(None, "--valid-tgt", help="Validation target text."),
+    valid_src: Path | None = typer.Option(None, "--valid-src", help="Validation source text."),
+    valid_tgt: Path | None = typer.Option(None, "--valid-tgt", help="Validation target text."),
     units: str = typer.Option("spm", help="Translation units: spm (sentencepiece), char or word."),
     spm_vocab_size: int = typer.Option(8000, help="Sentencepiece vocabulary size."),
     spm_model_type: str = typer.Option("unigram", help="Sentencepiece model: unigram or bpe."),
@@ -26,7 +25,8 @@ def preprocess(
                                help="One sentencepiece model for both sides, or one each."),
     max_len: int = typer.Option(250, help="Drop pairs with more units than this on a side."),
     min_len: int = typer.Option(1, help="Drop pairs with fewer units than this on a side."),
-    max_ratio: float = typer.Option(3.0, help="Drop pairs whose length ratio exceeds this (0: off)."),
+    max_ratio: float = typer.Option(3.0,
+                                    help="Drop pairs whose length ratio exceeds this (0: off)."),
     seed: int = typer.Option(1, help="Seed for sentencepiece training."),
     overwrite: bool = typer.Option(False, help="Replace an existing data folder."),
 ):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
 def score(
     ref: Path = typer.Option(..., "--ref", "-r", help="Reference text, one line per hypothesis."),
-    hyp: Optional[Path] = typer.Option(None, "--hyp", help="Hypotheses (default: stdin)."),
+    hyp: Path | None = typer.Option(None, "--hyp", help="Hypotheses (default: stdin)."),
     metrics: str = typer.Option("bleu,chrf,ter", help="Comma-separated: bleu, chrf, ter."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object for machines."),
 ):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -13,12 +12,12 @@ def register(app: typer.Typer) -> None:
 
 
 def train(
-    overrides: Optional[List[str]] = typer.Argument(
+    overrides: list[str] | None = typer.Argument(
         None, help="Config overrides as dotted KEY=VALUE, e.g. train.max_steps=2000."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML config file."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="YAML config file."),
     data: Path = typer.Option(..., "--data", "-d", help="Data folder (preprocess + build-vocab)."),
     model_dir: Path = typer.Option(..., "--model-dir", "-m", help="Model folder to write."),
-    progress: Optional[bool] = typer.Option(
+    progress: bool | None = typer.Option(
         None, "--progress/--no-progress",
         help="Progress display (default: on when stderr is a terminal, else log lines)."),
 ):

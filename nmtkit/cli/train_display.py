@@ -66,7 +66,8 @@ class ProgressDisplay(TrainCallbacks):
 
     def on_start(self, info: dict) -> None:
         self.console.print(f"training {info['parameters']:,} parameters on "
-                           f"{info['train_pairs']:,} pairs into {info['model_dir']} ({info['precision']})")
+                           f"{info['train_pairs']:,} pairs into {info['model_dir']} "
+                           f"({info['precision']})")
 
     def on_step(self, r: StepReport) -> None:
         info = f"step {r.step} loss {r.loss:.3f} {r.tokens_per_sec:,.0f} tok/s"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -13,10 +12,11 @@ def register(app: typer.Typer) -> None:
 
 
 def translate(
-    model_dir: Path = typer.Option(..., "--model-dir", "-m", help="Model folder from nmtkit train."),
-    input: Optional[Path] = typer.Option(None, "--input", "-i", help="Input text (default: stdin)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o",
-                                          help="Output file, written atomically (default: stdout)."),
+    model_dir: Path = typer.Option(..., "--model-dir", "-m",
+                                   help="Model folder from nmtkit train."),
+    input: Path | None = typer.Option(None, "--input", "-i", help="Input text (default: stdin)."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Output file, written atomically (default: stdout)."),
     beam: int = typer.Option(5, help="Beam size; 1 is greedy search."),
     length_penalty: float = typer.Option(1.0, help="GNMT length penalty alpha (0: none)."),
     max_len_ratio: float = typer.Option(2.0, help="At most ratio * source length + 10 pieces."),

@@ -34,7 +34,7 @@ class Batch:
     def n_tgt_tokens(self) -> int:
         return int((self.tgt_out != PAD).sum()) if self.tgt_out is not None else 0
 
-    def to(self, device: torch.device | str) -> "Batch":
+    def to(self, device: torch.device | str) -> Batch:
         move = lambda t: t.to(device) if t is not None else None  # noqa: E731
         return Batch(move(self.src), move(self.src_lengths), move(self.tgt_in),
                      move(self.tgt_out), self.indices)

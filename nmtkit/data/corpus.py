@@ -47,7 +47,7 @@ class PieceTable:
                 f.write(f"{p}\t{c}\n")
 
     @classmethod
-    def load(cls, path: Path) -> "PieceTable":
+    def load(cls, path: Path) -> PieceTable:
         table = cls()
         with open(path, encoding="utf-8") as f:
             for lineno, line in enumerate(f, 1):

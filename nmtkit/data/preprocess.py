@@ -189,7 +189,8 @@ def _encode_split(name, src, tgt, tmp, tokenizers, tables, opts) -> SplitReport:
 def load_manifest(data_dir: Path) -> dict:
     path = Path(data_dir) / "manifest.json"
     if not path.exists():
-        raise NmtkitError(f"{data_dir}: not a data folder (no manifest.json); run nmtkit preprocess")
+        raise NmtkitError(f"{data_dir}: not a data folder (no manifest.json); "
+                          "run nmtkit preprocess")
     manifest = json.loads(path.read_text())
     if manifest.get("format_version", 0) > nmtkit.FORMAT_VERSION:
         raise NmtkitError(f"{path}: made by a newer nmtkit (format "

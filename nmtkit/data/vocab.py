@@ -36,7 +36,7 @@ class Vocab:
         return len(self.tokens)
 
     @classmethod
-    def build(cls, counts: dict[str, int], min_freq: int = 1, max_size: int = 0) -> "Vocab":
+    def build(cls, counts: dict[str, int], min_freq: int = 1, max_size: int = 0) -> Vocab:
         """Most frequent pieces first (ties by piece, so the result is deterministic)."""
         items = sorted(
             ((p, c) for p, c in counts.items() if c >= min_freq and p not in SPECIALS),
@@ -44,7 +44,8 @@ class Vocab:
         )
         if max_size > 0:
             items = items[: max(0, max_size - len(SPECIALS))]
-        return cls(list(SPECIALS) + [p for p, _ in items], [0] * len(SPECIALS) + [c for _, c in items])
+        return cls([*SPECIALS, *(p for p, _ in items)],
+                   [0] * len(SPECIALS) + [c for _, c in items])
 
     def encode(self, pieces: list[str]) -> list[int]:
         get = self.index.get
@@ -74,7 +75,7 @@ class Vocab:
         )
 
     @classmethod
-    def load(cls, path: Path) -> "Vocab":
+    def load(cls, path: Path) -> Vocab:
         tokens, counts = [], []
         try:
             f = open(path, encoding="utf-8")

@@ -28,7 +28,7 @@ class EncoderOutput:
     mask: torch.Tensor
     final: tuple[torch.Tensor, ...] | None = None
 
-    def index_select(self, index: torch.Tensor) -> "EncoderOutput":
+    def index_select(self, index: torch.Tensor) -> EncoderOutput:
         """Rows ``index`` of the batch (e.g. each sentence repeated for its beams)."""
         final = None
         if self.final is not None:

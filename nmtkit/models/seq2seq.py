@@ -10,6 +10,7 @@ from nmtkit.data.vocab import PAD
 from nmtkit.errors import ConfigError
 from nmtkit.models.components import DecoderContext, resolve, resolved_spec
 from nmtkit.models.embeddings import Embeddings
+from nmtkit.models.init import init_parameters
 from nmtkit.models.interfaces import EncoderOutput
 from nmtkit.registry import ATTENTION, BRIDGES, DECODERS, ENCODERS, load_builtins
 
@@ -47,6 +48,7 @@ class Seq2Seq(nn.Module):
             if spec is not None:
                 _, sub_cfg = resolve(registry, spec, f"model.{key}")
                 self.components[key] = resolved_spec(spec["type"], sub_cfg)
+        init_parameters(self, cfg.init, cfg.init_scale)
 
     def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> EncoderOutput:
         """src (batch, src_len) token ids -> EncoderOutput."""

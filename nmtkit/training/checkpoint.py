@@ -56,8 +56,9 @@ def load_tensors(path: Path) -> dict:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise NmtkitError(f"{path}: missing") from None
-    except Exception as e:  # a corrupt or foreign file: never fall back to full unpickling
-        raise NmtkitError(f"{path}: not a valid nmtkit tensor file ({e.__class__.__name__})") from None
+    except Exception as e:  # noqa: BLE001 -- corrupt or foreign: never fall back to unpickling
+        raise NmtkitError(f"{path}: not a valid nmtkit tensor file "
+                          f"({e.__class__.__name__})") from None
 
 
 class ModelFolder:

@@ -14,8 +14,8 @@ def test_help_lists_the_five_commands_without_importing_torch():
     for cmd in ("preprocess", "build-vocab", "train", "translate", "score"):
         assert cmd in out
     probe = "import sys, nmtkit.cli; print('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", probe], capture_output=True,
-                          text=True).stdout.strip() == "False"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
 
 
 def test_model_folder_holds_everything_translate_needs(tiny_model):
@@ -101,3 +101,30 @@ def test_training_is_deterministic(tmp_path, tiny_model):
     a = torch.load(tiny_model / "model.pt", weights_only=True)["model"]
     b = torch.load(tmp_path / "again" / "model.pt", weights_only=True)["model"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_translate_output_starts_before_the_input_ends(tiny_model):
+    """A full chunk is translated and flushed while stdin is still open."""
+    import os
+    import select
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nmtkit", "translate", "-m", str(tiny_model), "--beam", "2",
+         "--chunk-size", "2"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        proc.stdin.write(b"a b c\nd e\n")
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], 120)  # a bound, not a sleep
+        assert ready, "no output for a whole chunk while the input was still open"
+        first = proc.stdout.readline()
+        second = proc.stdout.readline()
+        assert first.endswith(b"\n") and second.endswith(b"\n")
+        proc.stdin.write(b"f\n")
+        proc.stdin.close()
+        rest = proc.stdout.read()
+        assert rest.count(b"\n") == 1
+        assert proc.wait(timeout=120) == 0
+    finally:
+        proc.kill()
+        proc.wait()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from nmtkit import api
-from nmtkit.config import from_dict, Config
+from nmtkit.config import Config, from_dict
 from nmtkit.search.common import SearchOptions
 from nmtkit.translator import TranslateOptions
 from tests.conftest import reversal_pairs, write_pairs

@@ -8,19 +8,18 @@ from nmtkit.fileio import atomic_dir, count_lines, decode_lines
 
 def test_atomic_dir_leaves_nothing_when_interrupted(tmp_path):
     target = tmp_path / "out"
-    with pytest.raises(RuntimeError):
-        with atomic_dir(target) as tmp:
-            (tmp / "half.txt").write_text("half")
-            raise RuntimeError("interrupted")
+    with pytest.raises(RuntimeError), atomic_dir(target) as tmp:
+        (tmp / "half.txt").write_text("half")
+        raise RuntimeError("interrupted")
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
 
 
 def test_atomic_dir_refuses_existing_without_overwrite(tmp_path):
     (tmp_path / "out").mkdir()
-    with pytest.raises(NmtkitError, match="already exists; pass --overwrite"):
-        with atomic_dir(tmp_path / "out"):
-            pass
+    with pytest.raises(NmtkitError, match="already exists; pass --overwrite"), \
+            atomic_dir(tmp_path / "out"):
+        pass
     with atomic_dir(tmp_path / "out", overwrite=True) as tmp:
         (tmp / "new").write_text("x")
     assert (tmp_path / "out" / "new").exists()

@@ -106,7 +106,7 @@ def test_copy_bridge_needs_equal_sizes():
 
 
 def test_unknown_component_option_lists_valid_keys():
-    with pytest.raises(ConfigError, match="model.encoder: unknown key hiden_size; valid keys: cell"):
+    with pytest.raises(ConfigError, match="encoder: unknown key hiden_size; valid keys: cell"):
         tiny_model(encoder={"type": "rnn", "hiden_size": 3})
     with pytest.raises(ConfigError, match="unknown encoder 'cnn'; valid names: .*rnn"):
         tiny_model(encoder={"type": "cnn"})

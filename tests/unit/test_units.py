@@ -1,4 +1,9 @@
-from nmtkit.data.units import CharTokenizer, SentencePieceTokenizer, WordTokenizer, train_sentencepiece
+from nmtkit.data.units import (
+    CharTokenizer,
+    SentencePieceTokenizer,
+    WordTokenizer,
+    train_sentencepiece,
+)
 
 
 def test_word_round_trip():
