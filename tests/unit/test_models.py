@@ -117,3 +117,19 @@ def test_tied_output_shares_the_embedding():
     assert m.decoder.generator.weight is m.tgt_embed.table.weight
     with pytest.raises(ConfigError, match="tie_output needs embed_dim"):
         tiny_model(tie_output=True)
+
+
+@pytest.mark.parametrize("scheme", ["uniform", "xavier", "default"])
+def test_initialisation_schemes_keep_padding_zero(scheme):
+    m = tiny_model(init=scheme, init_scale=0.05)
+    assert torch.all(m.src_embed.table.weight[0] == 0)
+    assert torch.all(m.tgt_embed.table.weight[0] == 0)
+    if scheme == "uniform":
+        assert all(p.abs().max() <= 0.05 for p in m.parameters())
+    if scheme == "xavier":
+        assert torch.all(m.decoder.generator.bias == 0)
+
+
+def test_unknown_initialisation():
+    with pytest.raises(ConfigError, match="model.init: unknown 'zeros'"):
+        tiny_model(init="zeros")
