@@ -38,22 +38,21 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     pass
 
 
+def _interrupted(signum, frame) -> None:
+    # Ctrl-C: leave quietly with the shell's status for SIGINT; atomic writers clean up
+    # their temporary files as the exit unwinds.
+    sys.exit(130)
+
+
 def main() -> None:
-    """Entry point: one-line errors, status 2 for bad input, 130 on Ctrl-C."""
-    import click
+    """Entry point: one-line errors with status 2, status 130 on Ctrl-C."""
+    import signal
 
     from nmtkit.errors import NmtkitError
 
+    signal.signal(signal.SIGINT, _interrupted)
     try:
-        rv = app(standalone_mode=False)
+        app()
     except NmtkitError as e:
         print(f"nmtkit: error: {e}", file=sys.stderr)
         sys.exit(2)
-    except click.exceptions.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
-    sys.exit(rv if isinstance(rv, int) else 0)
