@@ -71,14 +71,12 @@ class ModelFolder:
         """Write config, vocabularies and tokenizer files (before the first weights)."""
         self.path.mkdir(parents=True, exist_ok=True)
         save_yaml(config, self.path / "config.yaml")
-        for side in ("src", "tgt"):
-            shutil.copyfile(data_dir / f"vocab.{side}.tsv", self.path / f".vocab.{side}.tmp")
-            (self.path / f".vocab.{side}.tmp").replace(self.path / f"vocab.{side}.tsv")
         tok = dict(manifest["tokenizer"])
-        for key in ("src_model", "tgt_model"):
-            if tok.get(key):
-                shutil.copyfile(data_dir / tok[key], self.path / f".{tok[key]}.tmp")
-                (self.path / f".{tok[key]}.tmp").replace(self.path / tok[key])
+        names = [f"vocab.{side}.tsv" for side in ("src", "tgt")]
+        names += {tok[key] for key in ("src_model", "tgt_model") if tok.get(key)}
+        for name in names:
+            with atomic_path(self.path / name) as tmp:
+                shutil.copyfile(data_dir / name, tmp)
         atomic_write_text(self.path / "tokenizer.json", json.dumps(tok, indent=2) + "\n")
         self.write_meta({
             "format_version": nmtkit.FORMAT_VERSION,

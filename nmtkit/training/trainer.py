@@ -152,7 +152,7 @@ class Trainer:
                 window_tokens += n_tok
                 window_loss += float(loss.detach())
                 elapsed = time.time() - start - self.valid_seconds  # training time only
-                stop = self._limit_reached(elapsed, len(batches))
+                stop = self._limit_reached(elapsed)
                 if self.step % tc.log_every == 0 or stop:
                     now = time.time()
                     progress = self._progress(elapsed, len(batches))
@@ -183,7 +183,7 @@ class Trainer:
         self.cb.on_end(result)
         return result
 
-    def _limit_reached(self, elapsed: float, n_batches: int) -> bool:
+    def _limit_reached(self, elapsed: float) -> bool:
         tc = self.config.train
         return bool((tc.max_steps and self.step >= tc.max_steps)
                     or (tc.max_minutes and elapsed >= tc.max_minutes * 60))

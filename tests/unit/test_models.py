@@ -133,3 +133,10 @@ def test_initialisation_schemes_keep_padding_zero(scheme):
 def test_unknown_initialisation():
     with pytest.raises(ConfigError, match="model.init: unknown 'zeros'"):
         tiny_model(init="zeros")
+
+
+def test_bridges_that_need_final_states_say_so():
+    from nmtkit.models.bridges.basic import BridgeShape, DenseBridge
+
+    with pytest.raises(ConfigError, match="bridge 'dense' needs an encoder with final states"):
+        DenseBridge(DenseBridge.Config(), BridgeShape(None, 0, 8, 1, 2))

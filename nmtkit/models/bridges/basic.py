@@ -31,9 +31,18 @@ class BridgeShape:
 
 
 class Bridge(nn.Module):
+    needs_final = False  # True: the encoder must have final states
+
     def __init__(self, cfg: BridgeConfig, shape: BridgeShape):
         super().__init__()
         self.shape = shape
+        if self.needs_final and shape.enc_size is None:
+            raise ConfigError(f"bridge '{self.name}' needs an encoder with final states; "
+                              "use 'none'")
+
+    @property
+    def name(self) -> str:
+        return next(n for n in BRIDGES.names() if BRIDGES.get(n) is type(self))
 
     def _layers(self, state: torch.Tensor) -> torch.Tensor:
         if state.size(0) == self.shape.dec_layers:
@@ -67,11 +76,10 @@ class CopyBridge(Bridge):
     """The decoder starts from the encoder's final states as they are (sizes must match)."""
 
     Config = BridgeConfig
+    needs_final = True
 
     def __init__(self, cfg: BridgeConfig, shape: BridgeShape):
         super().__init__(cfg, shape)
-        if shape.enc_size is None:
-            raise ConfigError("bridge 'copy' needs an encoder with final states; use 'none'")
         if shape.enc_size != shape.dec_size:
             raise ConfigError(
                 f"bridge 'copy' needs the encoder's final state size ({shape.enc_size}) to equal "
@@ -92,11 +100,10 @@ class DenseBridge(Bridge):
     """tanh(W s + b) for each final state s (forward and backward states concatenated)."""
 
     Config = DenseBridgeConfig
+    needs_final = True
 
     def __init__(self, cfg: DenseBridgeConfig, shape: BridgeShape):
         super().__init__(cfg, shape)
-        if shape.enc_size is None:
-            raise ConfigError("bridge 'dense' needs an encoder with final states; use 'none'")
         self.proj = nn.ModuleList(
             nn.Linear(shape.enc_size, shape.dec_size, bias=cfg.bias)
             for _ in range(shape.n_states)
