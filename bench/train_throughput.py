@@ -38,8 +38,8 @@ def measure(cfg, data, sizes, batches, precision: str, warmup: int) -> tuple[flo
             tokens, start = 0, time.perf_counter()
         batch = data.collate(idx)
         with autocast(precision, device):
-            logits = model(batch.src, batch.src_lengths, batch.tgt_in)
-        loss = token_loss(logits.float(), batch.tgt_out, cfg.train.label_smoothing)
+            out = model(batch.src, batch.src_lengths, batch.tgt_in)
+        loss = token_loss(out.scores.float(), batch.tgt_out, cfg.train.label_smoothing)
         opt.zero_grad(set_to_none=True)
         (loss / batch.n_tgt_tokens).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.train.clip_norm)

@@ -22,19 +22,23 @@ class EncoderOutput:
     mask:   (batch, src_len) bool, True at real tokens, False at padding.
     final:  per-state tensors of shape (layers, batch, d_final) (an LSTM gives (h, c)),
             or None for encoders without a final state.
+    src_tokens: (batch, src_len) source token ids (set by the model; the copy layer
+            uses them).
     """
 
     memory: torch.Tensor
     mask: torch.Tensor
     final: tuple[torch.Tensor, ...] | None = None
+    src_tokens: torch.Tensor | None = None
 
     def index_select(self, index: torch.Tensor) -> EncoderOutput:
         """Rows ``index`` of the batch (e.g. each sentence repeated for its beams)."""
         final = None
         if self.final is not None:
             final = tuple(f.index_select(1, index) for f in self.final)
+        src = self.src_tokens.index_select(0, index) if self.src_tokens is not None else None
         return EncoderOutput(self.memory.index_select(0, index),
-                             self.mask.index_select(0, index), final)
+                             self.mask.index_select(0, index), final, src)
 
 
 @dataclass
@@ -62,6 +66,21 @@ def _index(value, dim: int, index: torch.Tensor):
     if isinstance(value, torch.Tensor):
         return value.index_select(dim, index)
     return type(value)(_index(v, dim, index) for v in value)
+
+
+@dataclass
+class DecoderOutput:
+    """Teacher-forced decoder output.
+
+    scores: (batch, tgt_len, vocab) logits or log-probabilities (either is a valid input to
+            cross-entropy: log_softmax leaves log-probabilities unchanged).
+    aux_loss: an extra summed loss (e.g. coverage), added to the token loss, or None.
+    attention: (batch, tgt_len, src_len) attention weights, or None.
+    """
+
+    scores: torch.Tensor
+    aux_loss: torch.Tensor | None = None
+    attention: torch.Tensor | None = None
 
 
 @dataclass
@@ -102,8 +121,16 @@ class Attention(nn.Module):
 class Decoder(nn.Module):
     """The incremental decoder interface that training and every search strategy use."""
 
-    def forward(self, tgt_in: torch.Tensor, enc: EncoderOutput) -> torch.Tensor:
-        """Teacher-forced logits (batch, tgt_len, vocab) for inputs (batch, tgt_len)."""
+    # Whether forward() accepts teacher_forcing < 1 (scheduled sampling).
+    supports_scheduled_sampling = False
+
+    def forward(self, tgt_in: torch.Tensor, enc: EncoderOutput,
+                teacher_forcing: float = 1.0) -> DecoderOutput:
+        """Scores for target inputs (batch, tgt_len) under teacher forcing.
+
+        With ``teacher_forcing`` < 1, each step's input is the gold token with that
+        probability and the model's own previous prediction otherwise (scheduled sampling).
+        """
         raise NotImplementedError
 
     def start_state(self, enc: EncoderOutput) -> DecoderState:

@@ -11,7 +11,7 @@ from nmtkit.errors import ConfigError
 from nmtkit.models.components import DecoderContext, resolve, resolved_spec
 from nmtkit.models.embeddings import Embeddings
 from nmtkit.models.init import init_parameters
-from nmtkit.models.interfaces import EncoderOutput
+from nmtkit.models.interfaces import DecoderOutput, EncoderOutput
 from nmtkit.registry import ATTENTION, BRIDGES, DECODERS, ENCODERS, load_builtins
 
 
@@ -53,11 +53,13 @@ class Seq2Seq(nn.Module):
     def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> EncoderOutput:
         """src (batch, src_len) token ids -> EncoderOutput."""
         mask = src != PAD
-        return self.encoder(self.src_embed(src), src_lengths, mask)
+        enc = self.encoder(self.src_embed(src), src_lengths, mask)
+        enc.src_tokens = src
+        return enc
 
-    def forward(self, src, src_lengths, tgt_in) -> torch.Tensor:
-        """Teacher-forced logits (batch, tgt_len, tgt_vocab)."""
-        return self.decoder(tgt_in, self.encode(src, src_lengths))
+    def forward(self, src, src_lengths, tgt_in, teacher_forcing: float = 1.0) -> DecoderOutput:
+        """Teacher-forced scores (batch, tgt_len, tgt_vocab) and any auxiliary loss."""
+        return self.decoder(tgt_in, self.encode(src, src_lengths), teacher_forcing)
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in {id(p): p for p in self.parameters()}.values())

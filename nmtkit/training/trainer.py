@@ -139,8 +139,10 @@ class Trainer:
                 self.batch_in_epoch += 1
                 n_tok = batch.n_tgt_tokens
                 with autocast(self.precision, self.device):
-                    logits = self.model(batch.src, batch.src_lengths, batch.tgt_in)
-                loss = token_loss(logits.float(), batch.tgt_out, tc.label_smoothing)
+                    out = self.model(batch.src, batch.src_lengths, batch.tgt_in)
+                loss = token_loss(out.scores.float(), batch.tgt_out, tc.label_smoothing)
+                if out.aux_loss is not None:
+                    loss = loss + out.aux_loss.float()
                 self.optimizer.zero_grad(set_to_none=True)
                 (loss / n_tok).backward()
                 if tc.clip_norm > 0:

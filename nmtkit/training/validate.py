@@ -36,8 +36,8 @@ def validate(model, data: ParallelData, step: int, batch_tokens: int, device,
     total, tokens = 0.0, 0
     for idx in token_batches(data.src.lengths, data.tgt.lengths, batch_tokens):
         batch = data.collate(idx).to(device)
-        logits = model(batch.src, batch.src_lengths, batch.tgt_in)
-        total += float(token_loss(logits, batch.tgt_out))
+        out = model(batch.src, batch.src_lengths, batch.tgt_in)
+        total += float(token_loss(out.scores.float(), batch.tgt_out))
         tokens += batch.n_tgt_tokens
     loss = total / max(tokens, 1)
     score = None

@@ -67,7 +67,7 @@ def test_teacher_forcing_equals_stepwise_decoding(cell, input_feeding):
                             "input_feeding": input_feeding, "dropout": 0.0})
     src, lengths, tgt_in = batch()
     with torch.no_grad():
-        forced = torch.log_softmax(m(src, lengths, tgt_in), -1)
+        forced = torch.log_softmax(m(src, lengths, tgt_in).scores, -1)
         enc = m.encode(src, lengths)
         state = m.decoder.start_state(enc)
         for t in range(tgt_in.size(1)):

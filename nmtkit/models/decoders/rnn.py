@@ -15,7 +15,13 @@ from torch import nn
 
 from nmtkit.errors import ConfigError
 from nmtkit.models.components import DecoderContext
-from nmtkit.models.interfaces import Decoder, DecoderState, EncoderOutput, StepOutput
+from nmtkit.models.interfaces import (
+    Decoder,
+    DecoderOutput,
+    DecoderState,
+    EncoderOutput,
+    StepOutput,
+)
 from nmtkit.models.rnn_cells import CELLS, check_cell, n_states
 from nmtkit.registry import DECODERS
 
@@ -92,14 +98,15 @@ class RNNDecoder(Decoder):
         new = RNNDecoderState(torch.stack(hs), torch.stack(cs) if cs else None, out)
         return new, weights
 
-    def forward(self, tgt_in: torch.Tensor, enc: EncoderOutput) -> torch.Tensor:
+    def forward(self, tgt_in: torch.Tensor, enc: EncoderOutput,
+                teacher_forcing: float = 1.0) -> DecoderOutput:
         emb = self.embed(tgt_in)
         state = self.start_state(enc)
         outs = []
         for t in range(tgt_in.size(1)):
             state, _ = self._advance(emb[:, t], state, enc)
             outs.append(state.feed)
-        return self.generator(torch.stack(outs, dim=1))
+        return DecoderOutput(self.generator(torch.stack(outs, dim=1)))
 
     def step(self, prev: torch.Tensor, state: RNNDecoderState, enc: EncoderOutput) -> StepOutput:
         state, weights = self._advance(self.embed(prev), state, enc)
