@@ -25,8 +25,9 @@ class ModelConfig:
     embed_dim: int = 256
     embed_dropout: float = 0.2
     encoder: dict = field(default_factory=lambda: {"type": "rnn"})
-    bridge: dict = field(default_factory=lambda: {"type": "dense"})
-    attention: dict = field(default_factory=lambda: {"type": "general"})
+    # null where the decoder has its own attention and start state (the Transformer)
+    bridge: dict | None = field(default_factory=lambda: {"type": "dense"})
+    attention: dict | None = field(default_factory=lambda: {"type": "general"})
     decoder: dict = field(default_factory=lambda: {"type": "rnn"})
     tie_output: bool = False  # decoder output projection shares the target embedding
     share_embeddings: bool = False  # source and target share one embedding (shared vocab)
@@ -48,8 +49,15 @@ class TrainConfig:
     lr: float = 1e-3
     betas: tuple[float, float] = (0.9, 0.999)
     weight_decay: float = 0.0
-    schedule: str = "constant"  # constant | noam | inverse_sqrt
+    schedule: str = "constant"  # constant | noam | inverse_sqrt | reduce_on_plateau
     warmup_steps: int = 0
+    plateau_factor: float = 0.5  # reduce_on_plateau: multiply the rate by this ...
+    plateau_patience: int = 1  # ... after this many validations without improvement
+    accumulate: int = 1  # batches per optimizer step (gradient accumulation)
+    # Scheduled sampling: the share of gold inputs decays linearly from 1 to
+    # teacher_forcing over teacher_forcing_steps (0: teacher_forcing from the start).
+    teacher_forcing: float = 1.0
+    teacher_forcing_steps: int = 0
     label_smoothing: float = 0.1
     clip_norm: float = 5.0
     valid_every: int = 500  # steps; 0: only at the end
@@ -180,9 +188,27 @@ def load_yaml(path: str | Path) -> dict:
     return data
 
 
-def load_config(path: str | Path | None, overrides: list[str] | None = None) -> Config:
-    """Read a YAML config (or the defaults), apply overrides, validate everything."""
-    data = load_yaml(path) if path else {}
+def merge(base: dict, over: dict) -> dict:
+    """``over`` merged into ``base`` (nested mappings merged key by key). A component spec
+    whose ``type`` changes is replaced whole, since its options belong to the old type."""
+    for key, value in over.items():
+        old = base.get(key)
+        if (isinstance(old, dict) and isinstance(value, dict)
+                and value.get("type", old.get("type")) == old.get("type")):
+            merge(old, value)
+        else:
+            base[key] = value
+    return base
+
+
+def load_config(path: str | Path | None, overrides: list[str] | None = None,
+                preset: str | None = None) -> Config:
+    """A named preset (or the defaults), the YAML config merged over it, then the dotted
+    overrides; everything validated."""
+    from nmtkit.presets import preset as get_preset
+
+    data = get_preset(preset) if preset else {}
+    merge(data, load_yaml(path) if path else {})
     apply_overrides(data, overrides or [])
     return from_dict(Config, data, "config")
 

@@ -29,9 +29,12 @@ train:
 
 
 def run_cli(*args: str, input: str | bytes | None = None, cwd: Path | None = None,
-            check: bool = True) -> subprocess.CompletedProcess:
-    """Run ``python -m nmtkit ARGS`` as a user would; text in and out."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+            check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m nmtkit ARGS`` as a user would; text in and out.
+
+    ``env`` is merged into the environment (e.g. ``{"PYTHONPATH": ...}``).
+    """
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
     if isinstance(input, str):
         input = input.encode("utf-8")
     proc = subprocess.run([sys.executable, "-m", "nmtkit", *args], input=input,

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from nmtkit.cli import build_vocab, preprocess, score, train, translate
+from nmtkit.cli import build_vocab, components, preprocess, score, train, translate
 
 app = typer.Typer(
     name="nmtkit",
@@ -20,7 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for module in (preprocess, build_vocab, train, translate, score):
+for module in (preprocess, build_vocab, train, translate, score, components):
     module.register(app)
 
 

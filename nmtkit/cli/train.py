@@ -15,6 +15,10 @@ def train(
     overrides: list[str] | None = typer.Argument(
         None, help="Config overrides as dotted KEY=VALUE, e.g. train.max_steps=2000."),
     config: Path | None = typer.Option(None, "--config", "-c", help="YAML config file."),
+    preset: str | None = typer.Option(
+        None, "--preset", "-p",
+        help="Start from a named architecture: bahdanau2015, luong2015, transformer-small, "
+             "transformer-base (--config and overrides are merged over it)."),
     data: Path = typer.Option(..., "--data", "-d", help="Data folder (preprocess + build-vocab)."),
     model_dir: Path = typer.Option(..., "--model-dir", "-m", help="Model folder to write."),
     progress: bool | None = typer.Option(
@@ -29,7 +33,7 @@ def train(
     from nmtkit.cli.train_display import LogLines, ProgressDisplay
 
     setup_logging()
-    cfg = load_config(config, overrides or [])
+    cfg = load_config(config, overrides or [], preset)
     use_bar = sys.stderr.isatty() if progress is None else progress
     display = ProgressDisplay() if use_bar else LogLines()
     with display:

@@ -43,6 +43,7 @@ class DecoderContext:
     attention: dict | None
     bridge: dict | None
     tie_output: bool = False
+    shared_vocab: bool = False  # source ids are target ids (shared embeddings)
 
     def build_attention(self, query_size: int):
         if self.attention is None:

@@ -108,13 +108,19 @@ class Attention(nn.Module):
     """Scores memory against a query and returns the context and the weights.
 
     forward(query (batch, d_query), memory (batch, src_len, d_memory),
-            mask (batch, src_len), keys) -> (context (batch, d_memory), weights (batch, src_len))
+            mask (batch, src_len), keys, coverage)
+        -> (context (batch, d_memory), weights (batch, src_len))
 
     ``keys`` is what :meth:`precompute` returned for this memory (computed once per
-    sentence, not once per step). Padding positions get exactly zero weight.
+    sentence, not once per step). ``coverage`` (batch, src_len) is the sum of earlier
+    attention weights, given when :attr:`uses_coverage` is True. Padding positions get
+    exactly zero weight.
     """
 
-    def precompute(self, memory: torch.Tensor) -> torch.Tensor | None:
+    uses_coverage = False
+    coverage_loss = 0.0  # weight of the coverage loss (See et al., 2017)
+
+    def precompute(self, memory: torch.Tensor):
         return None
 
 

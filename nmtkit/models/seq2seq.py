@@ -37,6 +37,7 @@ class Seq2Seq(nn.Module):
             enc_final_size=getattr(self.encoder, "final_size", None),
             enc_final_layers=getattr(self.encoder, "final_layers", 0),
             attention=cfg.attention, bridge=cfg.bridge, tie_output=cfg.tie_output,
+            shared_vocab=cfg.share_embeddings,
         )
         self.decoder = dec_cls(dec_cfg, ctx)
         self.components = {

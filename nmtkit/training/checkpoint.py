@@ -2,7 +2,7 @@
 
 =====================  ===========================================================
 ``config.yaml``        the resolved config (every default filled in)
-``meta.json``          format version, versions, components, parameters, progress
+``meta.json``          format version, versions, components, plugins, parameters, progress
 ``vocab.src.tsv``      source vocabulary with counts (``vocab.tgt.tsv`` likewise)
 ``tokenizer.json``     units and the sentencepiece model file names
 ``spm*.model``         sentencepiece model(s), for sentencepiece units
@@ -12,6 +12,9 @@
 
 Tensors are saved with ``torch.save`` and read with ``torch.load(weights_only=True)``:
 a model file can never run code. Every file is written atomically.
+
+``meta.json`` records under ``plugins`` the package and version of every component that
+came from an outside package, so that loading where it is missing names what to install.
 """
 
 from __future__ import annotations
@@ -29,8 +32,14 @@ import nmtkit
 from nmtkit.config import Config, from_dict, load_yaml, save_yaml, to_dict
 from nmtkit.data.units import Tokenizer, build_tokenizer
 from nmtkit.data.vocab import Vocab
-from nmtkit.errors import NmtkitError
+from nmtkit.errors import ConfigError, NmtkitError
 from nmtkit.fileio import atomic_path, atomic_write_text
+from nmtkit.registry import ATTENTION, BRIDGES, DECODERS, ENCODERS, Registry, load_builtins
+
+# The registry of each component key of ``model`` in the config.
+COMPONENT_REGISTRIES: dict[str, Registry] = {
+    "encoder": ENCODERS, "decoder": DECODERS, "attention": ATTENTION, "bridge": BRIDGES,
+}
 
 
 @dataclass
@@ -84,6 +93,7 @@ class ModelFolder:
             "torch_version": torch.__version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "components": components,
+            "plugins": plugin_provenance(components),
             "parameters": n_parameters,
             "data_dir": str(data_dir),
         })
@@ -115,6 +125,29 @@ class ModelFolder:
         return from_dict(Config, load_yaml(self.path / "config.yaml"),
                          str(self.path / "config.yaml"))
 
+    def check_components(self, config: Config, meta: dict) -> None:
+        """Every component the config names is registered; else one line saying what
+        package to install (from ``meta['plugins']``) or which names are valid."""
+        load_builtins()
+        for key, registry in COMPONENT_REGISTRIES.items():
+            spec = getattr(config.model, key)
+            if isinstance(spec, dict) and "type" in spec and spec["type"] not in registry:
+                raise self._missing_component(key, registry, spec["type"], meta)
+
+    def _missing_component(self, key: str, registry: Registry, name: str,
+                           meta: dict) -> NmtkitError:
+        record = meta.get("plugins", {}).get(f"{key}:{name}")
+        if record:
+            dist = record.get("distribution") or "?"
+            package = " ".join(filter(None, (dist, record.get("version"))))
+            return NmtkitError(f"{self.path}: {key} '{name}' comes from the package {package}"
+                               f", which is not installed; pip install {dist}")
+        try:
+            registry.entry(name)
+        except ConfigError as e:
+            return NmtkitError(f"{self.path}: {e}")
+        return NmtkitError(f"{self.path}: {key} '{name}' is not registered")
+
     def load(self, device: str | torch.device = "cpu") -> LoadedModel:
         from nmtkit.models.seq2seq import Seq2Seq
 
@@ -124,6 +157,7 @@ class ModelFolder:
             raise NmtkitError(f"{self.path}: no weights yet (model.pt); training has not "
                               "reached its first checkpoint")
         config = self.config()
+        self.check_components(config, meta)
         src_vocab = Vocab.load(self.path / "vocab.src.tsv")
         tgt_vocab = Vocab.load(self.path / "vocab.tgt.tsv")
         model = Seq2Seq(config.model, len(src_vocab), len(tgt_vocab))
@@ -142,6 +176,20 @@ class ModelFolder:
 
         return LoadedModel(model, config, src_vocab, tgt_vocab, tokenizer("src_model"),
                            tokenizer("tgt_model"), meta)
+
+
+def plugin_provenance(components: dict) -> dict:
+    """``{"KIND:NAME": {distribution, version}}`` for each component from a plugin."""
+    plugins = {}
+    for key, spec in components.items():
+        registry = COMPONENT_REGISTRIES.get(key)
+        if registry is None or not isinstance(spec, dict) or "type" not in spec:
+            continue
+        entry = registry.entry(spec["type"])
+        if entry.distribution is not None:
+            plugins[f"{key}:{entry.name}"] = {"distribution": entry.distribution,
+                                              "version": entry.version}
+    return plugins
 
 
 def resolved_config(config: Config, components: dict) -> dict:

@@ -19,11 +19,11 @@ from nmtkit.data.batching import ParallelData, token_batches
 from nmtkit.data.preprocess import load_manifest
 from nmtkit.data.units import build_tokenizer
 from nmtkit.data.vocab import Vocab
-from nmtkit.errors import NmtkitError
+from nmtkit.errors import ConfigError, NmtkitError
 from nmtkit.fileio import read_lines
 from nmtkit.training.checkpoint import ModelFolder, resolved_config
 from nmtkit.training.loss import token_loss
-from nmtkit.training.optim import build_optimizer, build_scheduler
+from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
 from nmtkit.training.precision import autocast, resolve_precision
 from nmtkit.training.validate import ValidResult, validate
 
@@ -102,7 +102,12 @@ class Trainer:
 
         self.model = Seq2Seq(config.model, len(self.src_vocab), len(self.tgt_vocab)).to(device)
         self.optimizer = build_optimizer(self.model.parameters(), tc)
-        self.scheduler = build_scheduler(self.optimizer, tc, config.model.embed_dim)
+        self.schedule = Schedule(self.optimizer, tc, config.model.embed_dim)
+        if tc.teacher_forcing < 1.0 and not self.model.decoder.supports_scheduled_sampling:
+            raise ConfigError(f"train.teacher_forcing < 1 (scheduled sampling) is not supported "
+                              f"by decoder '{config.model.decoder['type']}'")
+        if tc.accumulate < 1:
+            raise ConfigError("train.accumulate must be at least 1")
         self.step = self.epoch = self.batch_in_epoch = self.tgt_tokens = 0
         self.valid_seconds = 0.0  # spent validating; not counted against train.max_minutes
         self.best: ValidResult | None = None
@@ -135,20 +140,9 @@ class Trainer:
                 raise NmtkitError(f"{self.data_dir}: no training pair fits train.max_len="
                                   f"{tc.max_len} and train.batch_tokens={tc.batch_tokens}")
             while self.batch_in_epoch < len(batches):
-                batch = self.train_data.collate(batches[self.batch_in_epoch]).to(self.device)
-                self.batch_in_epoch += 1
-                n_tok = batch.n_tgt_tokens
-                with autocast(self.precision, self.device):
-                    out = self.model(batch.src, batch.src_lengths, batch.tgt_in)
-                loss = token_loss(out.scores.float(), batch.tgt_out, tc.label_smoothing)
-                if out.aux_loss is not None:
-                    loss = loss + out.aux_loss.float()
-                self.optimizer.zero_grad(set_to_none=True)
-                (loss / n_tok).backward()
-                if tc.clip_norm > 0:
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.clip_norm)
-                self.optimizer.step()
-                self.scheduler.step()
+                group = batches[self.batch_in_epoch : self.batch_in_epoch + tc.accumulate]
+                self.batch_in_epoch += len(group)
+                loss, n_tok = self._optimizer_step(group)
                 self.step += 1
                 self.tgt_tokens += n_tok
                 window_tokens += n_tok
@@ -185,6 +179,29 @@ class Trainer:
         self.cb.on_end(result)
         return result
 
+    def _optimizer_step(self, group: list) -> tuple[torch.Tensor, int]:
+        """Forward and backward over ``group`` (one or more batches, gradients accumulated
+        and normalised by their total target tokens), clip, and update."""
+        tc = self.config.train
+        batches = [self.train_data.collate(idx).to(self.device) for idx in group]
+        n_tok = sum(b.n_tgt_tokens for b in batches)
+        ratio = teacher_forcing_ratio(self.step, tc)
+        self.optimizer.zero_grad(set_to_none=True)
+        total = torch.zeros(())
+        for batch in batches:
+            with autocast(self.precision, self.device):
+                out = self.model(batch.src, batch.src_lengths, batch.tgt_in, ratio)
+            loss = token_loss(out.scores.float(), batch.tgt_out, tc.label_smoothing)
+            if out.aux_loss is not None:
+                loss = loss + out.aux_loss.float()
+            (loss / n_tok).backward()
+            total = total + loss.detach()
+        if tc.clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.clip_norm)
+        self.schedule.set(self.step + 1)
+        self.optimizer.step()
+        return total, n_tok
+
     def _limit_reached(self, elapsed: float) -> bool:
         tc = self.config.train
         return bool((tc.max_steps and self.step >= tc.max_steps)
@@ -209,6 +226,7 @@ class Trainer:
             result = validate(self.model, self.valid_data, self.step, tc.batch_tokens,
                               self.device, refs, self.tgt_vocab, tokenizer, tc.valid_batch_size)
             self.last_valid = result
+            self.schedule.on_validation(result.loss)
             is_best = self.best is None or (
                 result.bleu > self.best.bleu if result.bleu is not None
                 else result.loss < self.best.loss)
@@ -220,7 +238,7 @@ class Trainer:
         self.folder.save_train_state({
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
+            "schedule": self.schedule.state_dict(),
             "rng": _rng_state(),
             "data": {"epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch},
             "counters": {"step": self.step, "tgt_tokens": self.tgt_tokens},

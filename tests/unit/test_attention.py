@@ -17,17 +17,43 @@ def inputs(batch=3, src_len=6, d_query=8, d_memory=8):
     return torch.randn(batch, d_query), memory, mask
 
 
-@pytest.mark.parametrize("name", ["dot", "general"])
-def test_padding_gets_exactly_zero_weight_and_shapes(name):
+ALL = ["dot", "general", "additive", "mlp", "scaled_dot", "multi_head"]
+
+
+def build(name, query_size=8, memory_size=8, **options):
     cls = ATTENTION.get(name)
-    att = cls(from_dict(cls.Config, {}), query_size=8, memory_size=8)
+    options = {"heads": 2, **options} if name == "multi_head" else options
+    return cls(from_dict(cls.Config, options), query_size=query_size, memory_size=memory_size)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_padding_gets_exactly_zero_weight_and_shapes(name):
+    att = build(name)
     query, memory, mask = inputs()
     memory = memory.masked_fill(~mask.unsqueeze(2), 1e4)  # padding that would dominate
     context, weights = att(query, memory, mask, att.precompute(memory))
     assert context.shape == (3, 8) and weights.shape == (3, 6)
     assert torch.all(weights[~mask] == 0.0)
     assert torch.allclose(weights.sum(-1), torch.ones(3))
-    assert torch.allclose(context, torch.bmm(weights.unsqueeze(1), memory).squeeze(1))
+    assert torch.isfinite(context).all()
+    if name != "multi_head":  # multi-head mixes projected values, not the memory itself
+        assert torch.allclose(context, torch.bmm(weights.unsqueeze(1), memory).squeeze(1))
+
+
+@pytest.mark.parametrize("name", ["additive", "mlp"])
+def test_coverage_changes_the_scores(name):
+    att = build(name, coverage=True)
+    assert att.uses_coverage and att.coverage_loss == 1.0
+    with torch.no_grad():
+        att.coverage_proj.weight.fill_(5.0)
+    query, memory, mask = inputs()
+    _, fresh = att(query, memory, mask)
+    covered = torch.zeros(3, 6)
+    covered[:, 0] = 1.0
+    _, weights = att(query, memory, mask, coverage=covered)
+    assert not torch.allclose(fresh, weights)
+    assert torch.all(weights[~mask] == 0.0)
+    assert not build(name).uses_coverage
 
 
 def test_general_handles_different_sizes_and_dot_refuses_them():

@@ -140,3 +140,72 @@ def test_bridges_that_need_final_states_say_so():
 
     with pytest.raises(ConfigError, match="bridge 'dense' needs an encoder with final states"):
         DenseBridge(DenseBridge.Config(), BridgeShape(None, 0, 8, 1, 2))
+
+
+def test_mean_encoder_averages_real_positions():
+    m = tiny_model(encoder={"type": "mean"}, bridge={"type": "dense"})
+    src, lengths, tgt_in = batch()
+    enc = m.encode(src, lengths)
+    emb = m.src_embed(src[1:, :2])
+    assert torch.allclose(enc.final[0][0, 1], emb[0].mean(0), atol=1e-6)
+    assert torch.all(enc.memory[1, 2:] == 0)
+    assert m(src, lengths, tgt_in).scores.shape == (2, 3, 25)
+
+
+def shared_model(**decoder):
+    cfg = ModelConfig(embed_dim=12, embed_dropout=0.0, share_embeddings=True,
+                      encoder={"type": "rnn", "hidden_size": 10, "dropout": 0.0},
+                      decoder={"type": "rnn", "hidden_size": 14, "dropout": 0.0, **decoder})
+    torch.manual_seed(0)
+    return Seq2Seq(cfg, 30, 30).eval()
+
+
+def test_copy_layer_gives_probabilities_that_sum_to_one():
+    m = shared_model(copy=True)
+    src, lengths, tgt_in = batch()
+    with torch.no_grad():
+        scores = m(src, lengths, tgt_in).scores
+        assert torch.allclose(scores.exp().sum(-1), torch.ones(2, 3), atol=1e-5)
+        enc = m.encode(src, lengths)
+        out = m.decoder.step(tgt_in[:, 0], m.decoder.start_state(enc), enc)
+        assert torch.allclose(out.log_probs.exp().sum(-1), torch.ones(2), atol=1e-5)
+        assert torch.allclose(out.log_probs, scores[:, 0], atol=1e-5)
+
+
+def test_copy_layer_puts_mass_on_source_tokens():
+    m = shared_model(copy=True)
+    with torch.no_grad():
+        m.decoder.copy_gate.bias.fill_(-30.0)  # always copy
+    src, lengths, tgt_in = batch()
+    with torch.no_grad():
+        probs = m(src, lengths, tgt_in).scores.exp()
+    in_source = torch.zeros(2, 30, dtype=torch.bool)
+    in_source.scatter_(1, src, True)
+    in_source[:, 0] = False  # padding ids carry no weight
+    assert torch.allclose((probs * in_source.unsqueeze(1)).sum(-1), torch.ones(2, 3), atol=1e-4)
+
+
+def test_copy_needs_a_shared_vocabulary():
+    with pytest.raises(ConfigError, match="copy needs one vocabulary"):
+        tiny_model(decoder={"type": "rnn", "hidden_size": 14, "copy": True})
+
+
+def test_coverage_loss_is_reported():
+    m = tiny_model(attention={"type": "additive", "coverage": True, "coverage_loss": 0.5})
+    src, lengths, tgt_in = batch()
+    out = m(src, lengths, tgt_in)
+    assert out.aux_loss is not None and out.aux_loss.item() > 0
+    assert out.attention.shape == (2, 3, 4)
+
+
+def test_scheduled_sampling_feeds_own_predictions():
+    m = tiny_model()
+    src, lengths, tgt_in = batch()
+    with torch.no_grad():
+        gold = m(src, lengths, tgt_in, teacher_forcing=1.0).scores.log_softmax(-1)
+        torch.manual_seed(0)
+        own = m(src, lengths, tgt_in, teacher_forcing=0.0).scores.log_softmax(-1)
+    assert torch.allclose(gold[:, 0], own[:, 0], atol=1e-5)  # the first input is always BOS
+    predicted = gold[:, 0].argmax(-1)
+    if not torch.equal(predicted, tgt_in[:, 1]):
+        assert not torch.allclose(gold[:, 1], own[:, 1])

@@ -1,3 +1,3 @@
 """Built-in attention types; importing this package registers them."""
 
-from nmtkit.models.attention import luong  # noqa: F401
+from nmtkit.models.attention import additive, luong, scaled  # noqa: F401

@@ -37,7 +37,7 @@ class DotAttention(Attention):
                 f"encoder output size ({memory_size}); use 'general'"
             )
 
-    def forward(self, query, memory, mask, keys=None):
+    def forward(self, query, memory, mask, keys=None, coverage=None):
         scores = torch.bmm(memory, query.unsqueeze(2)).squeeze(2)
         return attend(scores, memory, mask)
 
@@ -52,6 +52,6 @@ class GeneralAttention(Attention):
         super().__init__()
         self.proj = nn.Linear(query_size, memory_size, bias=False)
 
-    def forward(self, query, memory, mask, keys=None):
+    def forward(self, query, memory, mask, keys=None, coverage=None):
         scores = torch.bmm(memory, self.proj(query).unsqueeze(2)).squeeze(2)
         return attend(scores, memory, mask)

@@ -1,3 +1,3 @@
 """Built-in decoders; importing this package registers them."""
 
-from nmtkit.models.decoders import rnn  # noqa: F401
+from nmtkit.models.decoders import rnn, transformer  # noqa: F401

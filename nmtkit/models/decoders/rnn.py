@@ -1,9 +1,12 @@
-"""Recurrent decoder with attention, input feeding and the attentional output layer.
+"""Recurrent decoder with attention, input feeding, the attentional output layer, and an
+optional copy (pointer-generator) output.
 
 Per step (Luong et al., 2015):  h_t = RNN([y_{t-1}; h~_{t-1}], h_{t-1})   (input feeding)
                                 c_t = attention(h_t, memory)
                                 h~_t = tanh(W_c [c_t; h_t])                (attentional output)
                                 p(y_t) = softmax(W_o h~_t)
+With ``copy`` (See et al., 2017): p(y_t) = g p_vocab(y_t) + (1 - g) sum_{i: x_i = y_t} a_t,i,
+g = sigmoid(w [c_t; h_t; y_{t-1}]); this needs one vocabulary for source and target.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from nmtkit.data.vocab import PAD
 from nmtkit.errors import ConfigError
 from nmtkit.models.components import DecoderContext
 from nmtkit.models.interfaces import (
@@ -33,22 +37,35 @@ class RNNDecoderConfig:
     layers: int = 1
     input_feeding: bool = True
     dropout: float = 0.2
+    copy: bool = False  # pointer-generator output (needs model.share_embeddings)
 
 
 @dataclass
 class RNNDecoderState(DecoderState):
-    """hidden / cell: (layers, batch, hidden); feed: (batch, hidden) attentional output."""
+    """hidden / cell: (layers, batch, hidden); feed: (batch, hidden) attentional output;
+    keys: the attention's per-sentence precomputation; coverage: (batch, src_len) or None."""
 
     hidden: torch.Tensor
     cell: torch.Tensor | None
     feed: torch.Tensor
+    keys: torch.Tensor | tuple | None = None
+    coverage: torch.Tensor | None = None
 
     layer_first_fields = ("hidden", "cell")
+
+
+@dataclass
+class _Step:
+    state: RNNDecoderState
+    weights: torch.Tensor  # (batch, src_len)
+    context: torch.Tensor  # (batch, d_memory)
+    top: torch.Tensor  # (batch, hidden) top RNN layer output
 
 
 @DECODERS.register("rnn")
 class RNNDecoder(Decoder):
     Config = RNNDecoderConfig
+    supports_scheduled_sampling = True
 
     def __init__(self, cfg: RNNDecoderConfig, ctx: DecoderContext):
         super().__init__()
@@ -74,15 +91,25 @@ class RNNDecoder(Decoder):
                     f"hidden size ({hidden})"
                 )
             self.generator.weight = ctx.embed.table.weight
+        self.copy_gate = None
+        if cfg.copy:
+            if not ctx.shared_vocab:
+                raise ConfigError("model.decoder.copy needs one vocabulary for both sides: "
+                                  "set model.share_embeddings (and nmtkit build-vocab --shared)")
+            self.copy_gate = nn.Linear(ctx.memory_size + hidden + ctx.embed.dim, 1)
 
     def start_state(self, enc: EncoderOutput) -> RNNDecoderState:
         batch = enc.memory.size(0)
         states = self.bridge(enc.final, batch, enc.memory)
         feed = enc.memory.new_zeros(batch, self.cfg.hidden_size)
-        return RNNDecoderState(states[0], states[1] if self.n_states == 2 else None, feed)
+        coverage = None
+        if self.attention.uses_coverage:
+            coverage = enc.memory.new_zeros(batch, enc.memory.size(1))
+        return RNNDecoderState(states[0], states[1] if self.n_states == 2 else None, feed,
+                               self.attention.precompute(enc.memory), coverage)
 
-    def _advance(self, emb: torch.Tensor, state: RNNDecoderState, enc: EncoderOutput):
-        """One step from embedded inputs (batch, embed_dim): new state and attention."""
+    def _advance(self, emb: torch.Tensor, state: RNNDecoderState, enc: EncoderOutput) -> _Step:
+        """One step from embedded inputs (batch, embed_dim)."""
         x = torch.cat([emb, state.feed], dim=-1) if self.cfg.input_feeding else emb
         hs, cs = [], []
         for i, cell in enumerate(self.cells):
@@ -93,21 +120,62 @@ class RNNDecoder(Decoder):
                 h = cell(x, state.hidden[i])
             hs.append(h)
             x = self.dropout(h) if i + 1 < len(self.cells) else h
-        context, weights = self.attention(x, enc.memory, enc.mask)
+        context, weights = self.attention(x, enc.memory, enc.mask, state.keys, state.coverage)
         out = self.dropout(torch.tanh(self.att_out(torch.cat([context, x], dim=-1))))
-        new = RNNDecoderState(torch.stack(hs), torch.stack(cs) if cs else None, out)
-        return new, weights
+        coverage = state.coverage + weights if state.coverage is not None else None
+        new = RNNDecoderState(torch.stack(hs), torch.stack(cs) if cs else None, out,
+                              state.keys, coverage)
+        return _Step(new, weights, context, x)
+
+    def _scores(self, feed, step: _Step, emb, enc, log_probs: bool) -> torch.Tensor:
+        """Scores (batch, vocab) for one step's attentional output ``feed`` (batch, hidden):
+        logits, or log-probabilities with copy or when ``log_probs``."""
+        logits = self.generator(feed)
+        if self.copy_gate is None:
+            return torch.log_softmax(logits, dim=-1) if log_probs else logits
+        gate_in = torch.cat([step.context, step.top, emb], dim=-1)
+        gate = torch.sigmoid(self.copy_gate(gate_in)).float()  # (..., 1)
+        probs = gate * torch.softmax(logits.float(), dim=-1)
+        probs = probs.scatter_add(-1, enc.src_tokens, (1 - gate) * step.weights.float())
+        return torch.log(probs.clamp_min(1e-12))
 
     def forward(self, tgt_in: torch.Tensor, enc: EncoderOutput,
                 teacher_forcing: float = 1.0) -> DecoderOutput:
         emb = self.embed(tgt_in)
         state = self.start_state(enc)
-        outs = []
+        outs, steps = [], []
+        aux = None
+        sampled = teacher_forcing < 1.0
+        prev_scores = None
         for t in range(tgt_in.size(1)):
-            state, _ = self._advance(emb[:, t], state, enc)
-            outs.append(state.feed)
-        return DecoderOutput(self.generator(torch.stack(outs, dim=1)))
+            x = emb[:, t]
+            if sampled and t > 0:
+                # Scheduled sampling (Bengio et al., 2015): feed the model's own prediction.
+                own = prev_scores.argmax(-1)
+                use_gold = torch.rand(own.shape, device=own.device) < teacher_forcing
+                x = torch.where(use_gold.unsqueeze(1), x, self.embed(own))
+            step = self._advance(x, state, enc)
+            if self.attention.coverage_loss and state.coverage is not None:
+                real = (tgt_in[:, t] != PAD).unsqueeze(1)
+                term = torch.minimum(step.weights, state.coverage).masked_fill(~real, 0).sum()
+                aux = term if aux is None else aux + term
+            state = step.state
+            if sampled or self.copy_gate is not None:
+                prev_scores = self._scores(state.feed, step, x, enc, log_probs=False)
+                outs.append(prev_scores)
+            else:
+                outs.append(state.feed)
+            steps.append(step.weights)
+        if sampled or self.copy_gate is not None:
+            scores = torch.stack(outs, dim=1)
+        else:
+            scores = self.generator(torch.stack(outs, dim=1))
+        if aux is not None:
+            aux = aux * self.attention.coverage_loss
+        return DecoderOutput(scores, aux, torch.stack(steps, dim=1))
 
     def step(self, prev: torch.Tensor, state: RNNDecoderState, enc: EncoderOutput) -> StepOutput:
-        state, weights = self._advance(self.embed(prev), state, enc)
-        return StepOutput(torch.log_softmax(self.generator(state.feed), dim=-1), state, weights)
+        emb = self.embed(prev)
+        step = self._advance(emb, state, enc)
+        log_probs = self._scores(step.state.feed, step, emb, enc, log_probs=True)
+        return StepOutput(log_probs, step.state, step.weights)

@@ -1,3 +1,3 @@
 """Built-in encoders; importing this package registers them."""
 
-from nmtkit.models.encoders import rnn  # noqa: F401
+from nmtkit.models.encoders import mean, rnn, transformer  # noqa: F401

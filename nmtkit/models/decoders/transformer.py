@@ -1,0 +1,190 @@
+"""Transformer decoder (Vaswani et al., 2017) with cached incremental decoding.
+
+Per layer (pre-norm):   x = x + SelfAttention(LN(x))          (causal)
+                        x = x + CrossAttention(LN(x), memory)
+                        x = x + FF(LN(x))
+           (post-norm): the same with x = LN(x + Sublayer(x)).
+Pre-norm ends with a final layer norm; p(y_t) = softmax(W_o x_t).
+
+Step-by-step decoding keeps each layer's self-attention keys and values of the tokens
+decoded so far, and the cross-attention keys and values of the memory (projected once,
+in ``start_state``), so a step costs one position per layer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from nmtkit.errors import ConfigError
+from nmtkit.models.components import DecoderContext
+from nmtkit.models.interfaces import (
+    Decoder,
+    DecoderOutput,
+    DecoderState,
+    EncoderOutput,
+    StepOutput,
+)
+from nmtkit.models.multihead import (
+    FeedForward,
+    LayerNorm,
+    MultiHeadAttention,
+    Residual,
+    TransformerConfig,
+    check_config,
+    embed_inputs,
+)
+from nmtkit.registry import DECODERS
+
+Tensors = tuple[torch.Tensor, ...]
+
+
+@dataclass
+class TransformerDecoderConfig(TransformerConfig):
+    """See :class:`nmtkit.models.multihead.TransformerConfig` for the options."""
+
+
+@dataclass
+class TransformerDecoderState(DecoderState):
+    """Per-layer caches, one (batch, heads, len, d_head) tensor per layer in each tuple.
+
+    self_keys / self_values: self-attention keys and values of the tokens decoded so far
+                             (len = the number of steps taken);
+    cross_keys / cross_values: the memory projected for cross-attention (len = src_len).
+    """
+
+    self_keys: Tensors
+    self_values: Tensors
+    cross_keys: Tensors
+    cross_values: Tensors
+
+    @property
+    def position(self) -> int:
+        """The position of the next input token (= the number of steps taken)."""
+        return self.self_keys[0].size(2)
+
+
+class TransformerDecoderLayer(nn.Module):
+    """Causal self-attention, cross-attention over the memory, feed-forward."""
+
+    def __init__(self, cfg: TransformerConfig, d_model: int):
+        super().__init__()
+        self.self_attn = MultiHeadAttention(d_model, cfg.heads, cfg.attention_dropout)
+        self.self_res = Residual(d_model, cfg.dropout, cfg.pre_norm)
+        self.cross_attn = MultiHeadAttention(d_model, cfg.heads, cfg.attention_dropout)
+        self.cross_res = Residual(d_model, cfg.dropout, cfg.pre_norm)
+        self.ff = FeedForward(d_model, cfg.ff_size, cfg.dropout)
+        self.ff_res = Residual(d_model, cfg.dropout, cfg.pre_norm)
+
+    def forward(self, x: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None,
+                self_mask: torch.Tensor | None, cross_kv: tuple[torch.Tensor, torch.Tensor],
+                src_mask: torch.Tensor):
+        """x (batch, len, d_model) -> (x, self keys, self values, cross weights).
+
+        past: the cached self-attention keys and values of earlier positions, or None;
+        self_mask: (len, past_len + len) bool or None (attend to everything);
+        src_mask: (batch, 1, 1, src_len) bool. The returned keys and values include past;
+        the cross weights are (batch, heads, len, src_len).
+        """
+        h = self.self_res.input(x)
+        keys, values = self.self_attn.project_kv(h)
+        if past is not None:
+            keys = torch.cat([past[0], keys], dim=2)
+            values = torch.cat([past[1], values], dim=2)
+        x = self.self_res.output(x, self.self_attn.attend(h, keys, values, self_mask)[0])
+        context, weights = self.cross_attn.attend(self.cross_res.input(x), *cross_kv, src_mask)
+        x = self.cross_res.output(x, context)
+        x = self.ff_res.output(x, self.ff(self.ff_res.input(x)))
+        return x, keys, values, weights
+
+
+@DECODERS.register("transformer")
+class TransformerDecoder(Decoder):
+    """Transformer decoder of width d_model = the target embedding size.
+
+    It has its own multi-head cross-attention and starts from no encoder state, so it
+    ignores ``model.attention`` and ``model.bridge``; the encoder output size must equal
+    ``model.embed_dim``. Scheduled sampling is not supported.
+    """
+
+    Config = TransformerDecoderConfig
+    supports_scheduled_sampling = False
+
+    def __init__(self, cfg: TransformerDecoderConfig, ctx: DecoderContext):
+        super().__init__()
+        d_model = ctx.embed.dim
+        check_config(cfg, d_model, "model.decoder")
+        if ctx.memory_size != d_model:
+            raise ConfigError(
+                f"model.decoder: the transformer decoder needs the encoder output size "
+                f"({ctx.memory_size}) to equal model.embed_dim ({d_model})"
+            )
+        self.cfg = cfg
+        self.embed = ctx.embed
+        self.scale, self.positions = embed_inputs(cfg, d_model, "model.decoder")
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.layers = nn.ModuleList(
+            TransformerDecoderLayer(cfg, d_model) for _ in range(cfg.layers)
+        )
+        self.final_norm = LayerNorm(d_model) if cfg.pre_norm else None
+        self.generator = nn.Linear(d_model, ctx.vocab_size)
+        if ctx.tie_output:
+            self.generator.weight = ctx.embed.table.weight
+
+    def _inputs(self, tokens: torch.Tensor, offset: int) -> torch.Tensor:
+        """tokens (batch, len) at positions offset.. -> (batch, len, d_model)."""
+        return self.dropout(self.positions(self.embed(tokens) * self.scale, offset))
+
+    def _layers(self, x: torch.Tensor, past: list | None, self_mask: torch.Tensor | None,
+                cross: list, src_mask: torch.Tensor):
+        """Runs every layer: (output (batch, len, d_model), keys, values, last weights)."""
+        all_keys, all_values = [], []
+        weights = None
+        for i, layer in enumerate(self.layers):
+            x, keys, values, weights = layer(x, past[i] if past else None, self_mask,
+                                             cross[i], src_mask)
+            all_keys.append(keys)
+            all_values.append(values)
+        if self.final_norm is not None:
+            x = self.final_norm(x)
+        return x, tuple(all_keys), tuple(all_values), weights
+
+    def _cross(self, memory: torch.Tensor) -> list:
+        return [layer.cross_attn.project_kv(memory) for layer in self.layers]
+
+    def forward(self, tgt_in: torch.Tensor, enc: EncoderOutput,
+                teacher_forcing: float = 1.0) -> DecoderOutput:
+        """tgt_in (batch, tgt_len) -> logits (batch, tgt_len, vocab) and the last layer's
+        cross-attention averaged over heads (batch, tgt_len, src_len)."""
+        if teacher_forcing < 1.0:
+            raise ConfigError("the transformer decoder does not support scheduled sampling "
+                              "(teacher forcing below 1)")
+        length = tgt_in.size(1)
+        causal = torch.ones(length, length, dtype=torch.bool, device=tgt_in.device).tril()
+        x, _, _, weights = self._layers(self._inputs(tgt_in, 0), None, causal,
+                                        self._cross(enc.memory), enc.mask[:, None, None, :])
+        return DecoderOutput(self.generator(x), attention=weights.mean(dim=1))
+
+    def start_state(self, enc: EncoderOutput) -> TransformerDecoderState:
+        batch = enc.memory.size(0)
+        first = self.layers[0].self_attn
+        empty = enc.memory.new_zeros(batch, first.heads, 0, first.d_head)
+        cross = self._cross(enc.memory)
+        n = len(self.layers)
+        return TransformerDecoderState((empty,) * n, (empty,) * n,
+                                       tuple(k for k, _ in cross), tuple(v for _, v in cross))
+
+    def step(self, prev: torch.Tensor, state: TransformerDecoderState,
+             enc: EncoderOutput) -> StepOutput:
+        """prev (batch,) -> log-probabilities (batch, vocab), attention (batch, src_len)."""
+        x = self._inputs(prev.unsqueeze(1), state.position)
+        past = list(zip(state.self_keys, state.self_values))
+        cross = list(zip(state.cross_keys, state.cross_values))
+        x, keys, values, weights = self._layers(x, past, None, cross,
+                                                enc.mask[:, None, None, :])
+        new = dataclasses.replace(state, self_keys=keys, self_values=values)
+        log_probs = torch.log_softmax(self.generator(x[:, 0]), dim=-1)
+        return StepOutput(log_probs, new, weights.mean(dim=1)[:, 0])
