@@ -23,6 +23,11 @@ def translate(
     max_len: int = typer.Option(256, help="At most this many target pieces."),
     min_len: int = typer.Option(0, help="At least this many target pieces."),
     n_best: int = typer.Option(1, help="Output the n best as 'LINE ||| TEXT ||| SCORE' lines."),
+    sample: bool = typer.Option(False, help="Sample each token instead of searching."),
+    temperature: float = typer.Option(1.0, help="Sampling temperature."),
+    top_k: int = typer.Option(0, help="Sample from the k most likely tokens (0: all)."),
+    top_p: float = typer.Option(1.0, help="Sample from the smallest set with this mass."),
+    seed: int = typer.Option(0, help="Sampling seed."),
     batch_size: int = typer.Option(64, help="Sentences per batch."),
     chunk_size: int = typer.Option(1000, help="Lines read, translated and written at a time."),
     device: str = typer.Option("cpu", help="cpu, cuda, cuda:N."),
@@ -45,7 +50,8 @@ def translate(
         torch.set_num_threads(threads)
     opts = TranslateOptions(
         SearchOptions(beam=beam, length_penalty=length_penalty, max_len_ratio=max_len_ratio,
-                      max_len=max_len, min_len=min_len, n_best=n_best),
+                      max_len=max_len, min_len=min_len, n_best=n_best, sampling=sample,
+                      temperature=temperature, top_k=top_k, top_p=top_p, seed=seed),
         batch_size=batch_size, chunk_size=chunk_size, device=device)
     translator = load_translator(model_dir, opts, on_warning=warn)
     source = open(input, "rb") if input else sys.stdin.buffer

@@ -17,6 +17,11 @@ class SearchOptions:
     max_len: int = 256  # ... and never more than this
     min_len: int = 0
     n_best: int = 1
+    sampling: bool = False  # draw each token instead of searching (beam is ignored)
+    temperature: float = 1.0
+    top_k: int = 0  # 0: no limit
+    top_p: float = 1.0  # nucleus sampling; 1: no limit
+    seed: int = 0
 
 
 @dataclass
@@ -58,8 +63,10 @@ def search(model, src: torch.Tensor, src_lengths: torch.Tensor,
            opts: SearchOptions) -> list[list[Hypothesis]]:
     """n-best hypotheses for each sentence of the batch, best first."""
     from nmtkit.search.beam import beam_search
-    from nmtkit.search.greedy import greedy_search
+    from nmtkit.search.greedy import greedy_search, sample_search
 
+    if opts.sampling:
+        return sample_search(model, src, src_lengths, opts)
     if opts.beam <= 1:
         return greedy_search(model, src, src_lengths, opts)
     return beam_search(model, src, src_lengths, opts)

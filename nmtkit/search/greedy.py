@@ -1,14 +1,50 @@
-"""Greedy search, batched: every sentence advances in one tensor step."""
+"""Greedy search and sampling, batched: every sentence advances in one tensor step.
+
+Both pick one token per sentence per step; they differ only in how (:func:`pick_best` or
+a :class:`Sampler`), so they share one loop.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 
 from nmtkit.data.vocab import BOS, EOS, PAD
 from nmtkit.search.common import Hypothesis, SearchOptions, force_length, max_lengths
 
+Picker = Callable[[torch.Tensor], torch.Tensor]  # log_probs (batch, vocab) -> tokens (batch,)
 
-def greedy_search(model, src, src_lengths, opts: SearchOptions) -> list[list[Hypothesis]]:
+
+def pick_best(log_probs: torch.Tensor) -> torch.Tensor:
+    return log_probs.argmax(dim=-1)
+
+
+class Sampler:
+    """Draws from the distribution sharpened or flattened by ``temperature``, restricted to
+    the ``top_k`` most likely tokens and/or the smallest set whose mass reaches ``top_p``;
+    seeded, so the same input and seed give the same output."""
+
+    def __init__(self, opts: SearchOptions, device: torch.device):
+        self.opts = opts
+        self.generator = torch.Generator(device=device).manual_seed(opts.seed)
+
+    def __call__(self, log_probs: torch.Tensor) -> torch.Tensor:
+        logits = log_probs.float() / max(self.opts.temperature, 1e-6)
+        if self.opts.top_k > 0:
+            kth = logits.topk(min(self.opts.top_k, logits.size(-1)), dim=-1).values[:, -1:]
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        if self.opts.top_p < 1.0:
+            sorted_logits, order = logits.sort(dim=-1, descending=True)
+            cum = sorted_logits.softmax(-1).cumsum(-1)
+            drop = cum - sorted_logits.softmax(-1) >= self.opts.top_p  # keep the first past p
+            logits = logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
+        probs = logits.softmax(-1)
+        return torch.multinomial(probs, 1, generator=self.generator).squeeze(1)
+
+
+def greedy_search(model, src, src_lengths, opts: SearchOptions,
+                  pick: Picker = pick_best) -> list[list[Hypothesis]]:
     enc = model.encode(src, src_lengths)
     decoder = model.decoder
     state = decoder.start_state(enc)
@@ -21,7 +57,8 @@ def greedy_search(model, src, src_lengths, opts: SearchOptions) -> list[list[Hyp
     for step in range(int(limits.max())):
         out = decoder.step(prev, state, enc)
         log_probs = force_length(out.log_probs, step, limits, opts.min_len)
-        best, prev = log_probs.max(dim=-1)
+        prev = pick(log_probs)
+        best = log_probs.gather(1, prev.unsqueeze(1)).squeeze(1)
         prev = prev.masked_fill(done, PAD)
         scores = scores + best.masked_fill(done, 0.0)
         tokens.append(prev)
@@ -39,3 +76,7 @@ def greedy_search(model, src, src_lengths, opts: SearchOptions) -> list[list[Hyp
             out_tokens.append(t)
         hyps.append([Hypothesis(out_tokens, score)])
     return hyps
+
+
+def sample_search(model, src, src_lengths, opts: SearchOptions) -> list[list[Hypothesis]]:
+    return greedy_search(model, src, src_lengths, opts, Sampler(opts, src.device))

@@ -129,7 +129,7 @@ class Trainer:
         lengths = (self.train_data.src.lengths, self.train_data.tgt.lengths)
         self.cb.on_start({"parameters": params, "train_pairs": len(self.train_data),
                           "model_dir": str(self.folder.path), "precision": self.precision})
-        start = time.time()
+        start = self._start = time.time()
         window_start, window_tokens, window_loss = start, 0, 0.0
         self.model.train()
         stop = False
@@ -221,6 +221,7 @@ class Trainer:
     def _checkpoint(self, refs, tokenizer) -> None:
         """Validate (when there is validation data), keep the best weights, save the state."""
         tc = self.config.train
+        train_seconds = time.time() - self._start - self.valid_seconds
         is_best = True
         if self.valid_data is not None:
             result = validate(self.model, self.valid_data, self.step, tc.batch_tokens,
@@ -245,6 +246,8 @@ class Trainer:
         })
         best = self.best
         self.folder.write_meta({"steps": self.step, "epoch": self.epoch,
+                                "tgt_tokens": self.tgt_tokens,
+                                "train_seconds": round(train_seconds, 2),
                                 "best_valid": None if best is None else {
                                     "step": best.step, "loss": best.loss, "ppl": best.ppl,
                                     "bleu": best.bleu}})

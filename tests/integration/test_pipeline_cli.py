@@ -128,3 +128,17 @@ def test_translate_output_starts_before_the_input_ends(tiny_model):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_gradient_accumulation_and_a_preset_from_the_command_line(tmp_path, tiny_model):
+    data = tiny_model.parent / "data"
+    run_cli("train", "--preset", "transformer-small", "-d", str(data), "-m", str(tmp_path / "t"),
+            "model.embed_dim=16", "model.encoder.heads=2", "model.decoder.heads=2",
+            "model.encoder.layers=1", "model.decoder.layers=1", "model.encoder.ff_size=32",
+            "model.decoder.ff_size=32", "train.max_steps=4", "train.accumulate=2",
+            "train.batch_tokens=100", "train.valid_bleu=false")
+    meta = json.loads((tmp_path / "t" / "meta.json").read_text())
+    assert meta["components"]["decoder"]["type"] == "transformer" and meta["steps"] == 4
+    out = run_cli("translate", "-m", str(tmp_path / "t"), "--sample", "--seed", "3",
+                  input="a b\nc\n").stdout
+    assert out.count("\n") == 2

@@ -118,3 +118,17 @@ def test_beam_one_equals_greedy_and_beam_is_never_worse():
     greedy = search(model, src, lengths, SearchOptions(beam=1, max_len=10))[0][0]
     beam = search(model, src, lengths, SearchOptions(beam=5, max_len=10, length_penalty=0))[0][0]
     assert beam.score >= greedy.score - 1e-4
+
+
+def test_sampling_is_seeded_and_follows_the_distribution():
+    model = ScriptedModel(ScriptedDecoder(TRAP))
+    opts = SearchOptions(sampling=True, seed=5)
+    first = [h[0].tokens for h in run(model, opts, n=200)]
+    again = [h[0].tokens for h in run(model, opts, n=200)]
+    assert first == again
+    share_b = sum(t[:1] == [B] for t in first) / len(first)
+    assert 0.3 < share_b < 0.5  # P(B first) = 0.4
+    greedy_like = run(model, SearchOptions(sampling=True, top_k=1, seed=1), n=20)
+    assert all(h[0].tokens == [A] for h in greedy_like)
+    nucleus = run(model, SearchOptions(sampling=True, top_p=0.5, seed=1), n=50)
+    assert all(h[0].tokens[:1] == [A] for h in nucleus)  # 0.6 >= 0.5: only A survives

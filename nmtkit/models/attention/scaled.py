@@ -9,8 +9,9 @@ import torch
 from torch import nn
 
 from nmtkit.errors import ConfigError
+from nmtkit.models import multihead
 from nmtkit.models.attention.luong import NoOptions, attend
-from nmtkit.models.interfaces import Attention, masked_softmax
+from nmtkit.models.interfaces import Attention
 from nmtkit.registry import ATTENTION
 
 
@@ -41,8 +42,8 @@ class MultiHeadConfig:
 
 @ATTENTION.register("multi_head")
 class MultiHeadAttention(Attention):
-    """``heads`` scaled dot-product attentions over learned projections; the context is
-    projected back to the memory size. The returned weights are the heads' average."""
+    """``heads`` scaled dot-product attentions over learned projections (the Transformer's
+    multi-head layer, one query per step); the returned weights are the heads' average."""
 
     Config = MultiHeadConfig
 
@@ -51,24 +52,16 @@ class MultiHeadAttention(Attention):
         if memory_size % cfg.heads:
             raise ConfigError(f"attention 'multi_head': the memory size ({memory_size}) must be "
                               f"divisible by heads ({cfg.heads})")
-        self.heads, self.d_head = cfg.heads, memory_size // cfg.heads
-        self.q = nn.Linear(query_size, memory_size)
-        self.kv = nn.Linear(memory_size, 2 * memory_size)
-        self.out = nn.Linear(memory_size, memory_size)
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.to_memory = (nn.Linear(query_size, memory_size, bias=False)
+                          if query_size != memory_size else nn.Identity())
+        self.core = multihead.MultiHeadAttention(memory_size, cfg.heads, cfg.dropout)
 
     def precompute(self, memory: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Keys and values, each (batch, heads, src_len, d_head)."""
-        batch, src_len, _ = memory.shape
-        kv = self.kv(memory).view(batch, src_len, 2, self.heads, self.d_head)
-        kv = kv.permute(2, 0, 3, 1, 4)
-        return kv[0], kv[1]
+        return self.core.project_kv(memory)
 
     def forward(self, query, memory, mask, keys=None, coverage=None):
         k, v = self.precompute(memory) if keys is None else keys
-        batch = query.size(0)
-        q = self.q(query).view(batch, self.heads, 1, self.d_head)
-        scores = (q @ k.transpose(2, 3)).squeeze(2) / math.sqrt(self.d_head)  # (b, h, src)
-        weights = masked_softmax(scores, mask.unsqueeze(1))
-        context = (self.dropout(weights).unsqueeze(2) @ v).squeeze(2).reshape(batch, -1)
-        return self.out(context), weights.mean(1)
+        out, weights = self.core.attend(self.to_memory(query).unsqueeze(1), k, v,
+                                        mask[:, None, None, :])
+        return out.squeeze(1), weights.mean(1).squeeze(1)
