@@ -58,8 +58,9 @@ def main() -> None:
             scores[beam] = (bleu(hyp, args.test_ref), time.perf_counter() - start)
         rows.append(
             f"| {name} | {meta['parameters'] / 1e6:.1f}M | "
-            f"{state_tokens / meta['train_seconds']:,.0f} | {meta['steps']:,} | {meta['best_valid']['ppl']:.2f} | {scores[1][0]:.2f} | "
-            f"{scores[5][0]:.2f} | {scores[5][1]:.1f} |")
+            f"{state_tokens / meta['train_seconds']:,.0f} | {meta['steps']:,} | "
+            f"{meta['best_valid']['ppl']:.2f} | {scores[1][0]:.2f} | {scores[5][0]:.2f} | "
+            f"{scores[5][1]:.1f} |")
         print(rows[-1], flush=True)
     print(f"\n{args.minutes:g} minutes of training each (validation excluded), 2 CPU threads\n")
     print("| preset | parameters | train tgt tok/s | steps | valid ppl | BLEU greedy | "
