@@ -17,6 +17,7 @@ from nmtkit.data.text import normalize
 from nmtkit.search.batched import decode_sequences
 from nmtkit.search.common import SearchOptions
 from nmtkit.training.checkpoint import LoadedModel
+from nmtkit.training.precision import autocast, resolve_precision
 
 
 @dataclass
@@ -25,6 +26,10 @@ class TranslateOptions:
     batch_size: int = 64  # sentences per batch
     chunk_size: int = 1000  # lines read, translated and written at a time
     device: str = "cpu"
+    # fp32 output does not depend on how lines are batched. bf16 (matrix products in
+    # bfloat16; auto: bf16 where the hardware has it natively) is 2-2.5x faster with the
+    # same BLEU on Multi30k, but about 5% of lines change with the batch size.
+    precision: str = "fp32"
 
 
 @dataclass
@@ -43,6 +48,9 @@ class Translator:
         self.max_src_len = loaded.config.model.max_src_len
         self.on_warning = on_warning or (lambda msg: None)
         self.lines_done = 0
+        device = torch.device(opts.device)
+        self.precision = resolve_precision(opts.precision, device, "--precision")
+        self._autocast = lambda: autocast(self.precision, device)
 
     def _segments(self, ids: list[int]) -> list[list[int]]:
         n = self.max_src_len
@@ -65,8 +73,9 @@ class Translator:
                     f"maximum of {self.max_src_len}; translated in {len(segs)} parts and rejoined")
             seqs.extend(segs)
             owners.extend([i] * len(segs))
-        hyps = decode_sequences(lm.model, seqs, self.opts.search, self.opts.batch_size,
-                                self.opts.device)
+        with self._autocast():
+            hyps = decode_sequences(lm.model, seqs, self.opts.search, self.opts.batch_size,
+                                    self.opts.device)
         parts: list[list] = [[] for _ in lines]
         for owner, h in zip(owners, hyps):
             parts[owner].append(h)

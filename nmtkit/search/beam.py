@@ -4,8 +4,8 @@ Every step takes the best ``2 * beam`` continuations of each sentence. End-of-se
 candidates that rank among the first ``beam`` move into a per-sentence buffer of
 finished hypotheses (scored with the length penalty); the best ``beam`` others continue.
 A sentence is done once it has ``beam`` finished hypotheses (or reaches its length
-limit); from then on it is frozen, so its result does not depend on the other sentences
-in the batch.
+limit); it then leaves the batch, so it costs nothing more and its result does not depend
+on the other sentences in the batch.
 """
 
 from __future__ import annotations
@@ -35,57 +35,72 @@ def beam_search(model, src, src_lengths, opts: SearchOptions) -> list[list[Hypot
     enc = model.encode(src, src_lengths)
     enc = enc.index_select(torch.arange(batch, device=device).repeat_interleave(k))
     state = decoder.start_state(enc)
-    limits = max_lengths(src_lengths, opts).to(device)
+    limits = max_lengths(src_lengths, opts).to(device)  # per active sentence
     steps = int(limits.max())
-    row_limits = limits.repeat_interleave(k)
 
+    # Results, by original sentence; the working tensors below hold active sentences only.
+    out_scores = torch.full((batch, k), NEG_INF, device=device)
+    out_tokens = torch.full((batch, k, steps), PAD, dtype=torch.long, device=device)
+    ids = torch.arange(batch, device=device)  # original index of each active sentence
     scores = torch.full((batch, k), NEG_INF, device=device)
     scores[:, 0] = 0.0  # all beams start identical: only the first may expand
     alive = torch.full((batch, k, steps), PAD, dtype=torch.long, device=device)
     fin_scores = torch.full((batch, k), NEG_INF, device=device)
     fin_tokens = torch.full((batch, k, steps), PAD, dtype=torch.long, device=device)
     n_fin = torch.zeros(batch, dtype=torch.long, device=device)
-    done = torch.zeros(batch, dtype=torch.bool, device=device)
     prev = torch.full((batch * k,), BOS, dtype=torch.long, device=device)
-    base = (torch.arange(batch, device=device) * k).unsqueeze(1)
     first_k = (torch.arange(2 * k, device=device) < k).unsqueeze(0)
+    beam_offsets = torch.arange(k, device=device).unsqueeze(0)
 
     for step in range(steps):
+        n = ids.numel()
         out = decoder.step(prev, state, enc)
-        log_probs = force_length(out.log_probs, step, row_limits, opts.min_len)
+        log_probs = force_length(out.log_probs, step, limits.repeat_interleave(k), opts.min_len)
         vocab = log_probs.size(-1)
-        cand = (scores.view(-1, 1) + log_probs).view(batch, k * vocab)
-        top_scores, top_ids = cand.topk(2 * k, dim=1)  # (batch, 2k)
+        cand = (scores.view(-1, 1) + log_probs).view(n, k * vocab)
+        top_scores, top_ids = cand.topk(2 * k, dim=1)  # (n, 2k)
         top_beams = torch.div(top_ids, vocab, rounding_mode="floor")
         top_tokens = top_ids % vocab
         is_eos = top_tokens == EOS
 
-        # Finish: EOS candidates among the first k, for sentences still searching.
-        finishing = is_eos & first_k & ~done.unsqueeze(1) & (top_scores > NEG_INF)
+        # Finish: EOS candidates among the first k move to the finished buffer.
+        finishing = is_eos & first_k & (top_scores > NEG_INF)
         normed = top_scores / length_penalty(torch.tensor(step + 1), opts.length_penalty)
         new_scores = normed.masked_fill(~finishing, NEG_INF)
         new_tokens = alive.gather(1, top_beams.unsqueeze(2).expand(-1, -1, steps))
-        merged_scores, pick = torch.cat([fin_scores, new_scores], 1).topk(k, dim=1)
+        fin_scores, pick = torch.cat([fin_scores, new_scores], 1).topk(k, dim=1)
         fin_tokens = torch.cat([fin_tokens, new_tokens], 1).gather(
             1, pick.unsqueeze(2).expand(-1, -1, steps))
-        fin_scores = merged_scores
         n_fin = n_fin + finishing.sum(1)
-        done = done | (n_fin >= k)
-        if bool(done.all()):
-            break
+        done = (n_fin >= k) | (limits <= step + 1)
 
         # Continue: the best k non-EOS candidates.
-        cont_scores, cont = top_scores.masked_fill(is_eos, NEG_INF).topk(k, dim=1)
+        scores, cont = top_scores.masked_fill(is_eos, NEG_INF).topk(k, dim=1)
         beams = top_beams.gather(1, cont)
         tokens = top_tokens.gather(1, cont)
-        scores = cont_scores.masked_fill(done.unsqueeze(1), NEG_INF)
         alive = alive.gather(1, beams.unsqueeze(2).expand(-1, -1, steps))
         alive[:, :, step] = tokens
-        state = decoder.reorder_state(out.state, (base + beams).view(-1))
+        rows = (torch.arange(n, device=device) * k).unsqueeze(1) + beams  # (n, k)
+
+        if bool(done.any()):
+            # Finished sentences leave the batch: they cost nothing from the next step on,
+            # and their result cannot depend on the sentences still searching.
+            out_scores[ids[done]] = fin_scores[done]
+            out_tokens[ids[done]] = fin_tokens[done]
+            keep = (~done).nonzero().squeeze(1)
+            if keep.numel() == 0:
+                break
+            ids, limits, n_fin = ids[keep], limits[keep], n_fin[keep]
+            scores, alive, tokens, rows = scores[keep], alive[keep], tokens[keep], rows[keep]
+            fin_scores, fin_tokens = fin_scores[keep], fin_tokens[keep]
+            enc = enc.index_select(((keep * k).unsqueeze(1) + beam_offsets).view(-1))
+        state = decoder.reorder_state(out.state, rows.view(-1))
         prev = tokens.view(-1)
+    else:
+        out_scores[ids], out_tokens[ids] = fin_scores, fin_tokens
 
     results = []
-    for sent_scores, sent_tokens in zip(fin_scores.tolist(), fin_tokens.tolist()):
+    for sent_scores, sent_tokens in zip(out_scores.tolist(), out_tokens.tolist()):
         hyps = []
         for score, toks in zip(sent_scores[: opts.n_best], sent_tokens[: opts.n_best]):
             end = toks.index(PAD) if PAD in toks else len(toks)

@@ -45,28 +45,33 @@ class Sampler:
 
 def greedy_search(model, src, src_lengths, opts: SearchOptions,
                   pick: Picker = pick_best) -> list[list[Hypothesis]]:
+    device = src.device
     enc = model.encode(src, src_lengths)
     decoder = model.decoder
     state = decoder.start_state(enc)
     batch = src.size(0)
     limits = max_lengths(src_lengths, opts)
-    prev = torch.full((batch,), BOS, dtype=torch.long, device=src.device)
-    done = torch.zeros(batch, dtype=torch.bool, device=src.device)
-    scores = torch.zeros(batch, device=src.device)
-    tokens = []
-    for step in range(int(limits.max())):
+    steps = int(limits.max())
+    tokens = torch.full((batch, steps), PAD, dtype=torch.long, device=device)
+    scores = torch.zeros(batch, device=device)
+    ids = torch.arange(batch, device=device)  # original index of each active row
+    prev = torch.full((batch,), BOS, dtype=torch.long, device=device)
+    for step in range(steps):
         out = decoder.step(prev, state, enc)
         log_probs = force_length(out.log_probs, step, limits, opts.min_len)
         prev = pick(log_probs)
-        best = log_probs.gather(1, prev.unsqueeze(1)).squeeze(1)
-        prev = prev.masked_fill(done, PAD)
-        scores = scores + best.masked_fill(done, 0.0)
-        tokens.append(prev)
-        done = done | (prev == EOS)
+        tokens[ids, step] = prev
+        scores[ids] += log_probs.gather(1, prev.unsqueeze(1)).squeeze(1)
         state = out.state
-        if bool(done.all()):
-            break
-    rows = torch.stack(tokens, dim=1).tolist() if tokens else [[] for _ in range(batch)]
+        done = prev == EOS
+        if bool(done.any()):  # finished sentences leave the batch
+            keep = (~done).nonzero().squeeze(1)
+            if keep.numel() == 0:
+                break
+            ids, limits, prev = ids[keep], limits[keep], prev[keep]
+            enc = enc.index_select(keep)
+            state = decoder.reorder_state(state, keep)
+    rows = tokens.tolist()
     hyps = []
     for row, score in zip(rows, scores.tolist()):
         out_tokens = []

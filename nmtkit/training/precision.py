@@ -1,4 +1,5 @@
-"""Mixed precision for training: bfloat16 matrix products, float32 weights and loss."""
+"""Reduced precision: bfloat16 matrix products with float32 weights (and, in training,
+float32 loss and optimizer), for training and for translation."""
 
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ def native_bf16(device: torch.device) -> bool:
     return False
 
 
-def resolve_precision(precision: str, device: torch.device) -> str:
+def resolve_precision(precision: str, device: torch.device, where: str = "train.precision") -> str:
     if precision not in PRECISIONS:
-        raise ConfigError(f"train.precision: unknown '{precision}'; valid: {', '.join(PRECISIONS)}")
+        raise ConfigError(f"{where}: unknown '{precision}'; valid: {', '.join(PRECISIONS)}")
     if precision == "auto":
         return "bf16" if native_bf16(device) else "fp32"
     return precision

@@ -142,3 +142,12 @@ def test_gradient_accumulation_and_a_preset_from_the_command_line(tmp_path, tiny
     out = run_cli("translate", "-m", str(tmp_path / "t"), "--sample", "--seed", "3",
                   input="a b\nc\n").stdout
     assert out.count("\n") == 2
+
+
+def test_translate_in_bfloat16(tiny_model):
+    out = run_cli("translate", "-m", str(tiny_model), "--precision", "bf16",
+                  input="a b c\n\nd\n").stdout
+    assert out.count("\n") == 3
+    bad = run_cli("translate", "-m", str(tiny_model), "--precision", "fp8", input="a\n",
+                  check=False)
+    assert bad.returncode == 2 and "--precision: unknown 'fp8'" in bad.stderr

@@ -132,7 +132,7 @@ class RNNDecoder(Decoder):
         logits, or log-probabilities with copy or when ``log_probs``."""
         logits = self.generator(feed)
         if self.copy_gate is None:
-            return torch.log_softmax(logits, dim=-1) if log_probs else logits
+            return torch.log_softmax(logits.float(), dim=-1) if log_probs else logits
         gate_in = torch.cat([step.context, step.top, emb], dim=-1)
         gate = torch.sigmoid(self.copy_gate(gate_in)).float()  # (..., 1)
         probs = gate * torch.softmax(logits.float(), dim=-1)

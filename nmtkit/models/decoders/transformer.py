@@ -186,5 +186,5 @@ class TransformerDecoder(Decoder):
         x, keys, values, weights = self._layers(x, past, None, cross,
                                                 enc.mask[:, None, None, :])
         new = dataclasses.replace(state, self_keys=keys, self_values=values)
-        log_probs = torch.log_softmax(self.generator(x[:, 0]), dim=-1)
+        log_probs = torch.log_softmax(self.generator(x[:, 0]).float(), dim=-1)
         return StepOutput(log_probs, new, weights.mean(dim=1)[:, 0])
