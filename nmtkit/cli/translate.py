@@ -19,9 +19,13 @@ def translate(
         None, "--output", "-o", help="Output file, written atomically (default: stdout)."),
     beam: int = typer.Option(5, help="Beam size; 1 is greedy search."),
     length_penalty: float = typer.Option(1.0, help="GNMT length penalty alpha (0: none)."),
+    length_norm: str = typer.Option(
+        "gnmt", help="Finished-hypothesis scores: gnmt (alpha above), average (per piece), none."),
     max_len_ratio: float = typer.Option(2.0, help="At most ratio * source length + 10 pieces."),
     max_len: int = typer.Option(256, help="At most this many target pieces."),
     min_len: int = typer.Option(0, help="At least this many target pieces."),
+    min_len_ratio: float = typer.Option(0.0, help="At least ratio * source length pieces."),
+    no_repeat_ngram: int = typer.Option(0, help="Never repeat an n-gram of this size (0: off)."),
     n_best: int = typer.Option(1, help="Output the n best as 'LINE ||| TEXT ||| SCORE' lines."),
     sample: bool = typer.Option(False, help="Sample each token instead of searching."),
     temperature: float = typer.Option(1.0, help="Sampling temperature."),
@@ -52,8 +56,10 @@ def translate(
     if threads:
         torch.set_num_threads(threads)
     opts = TranslateOptions(
-        SearchOptions(beam=beam, length_penalty=length_penalty, max_len_ratio=max_len_ratio,
-                      max_len=max_len, min_len=min_len, n_best=n_best, sampling=sample,
+        SearchOptions(beam=beam, length_penalty=length_penalty, length_norm=length_norm,
+                      max_len_ratio=max_len_ratio, max_len=max_len, min_len=min_len,
+                      min_len_ratio=min_len_ratio, no_repeat_ngram=no_repeat_ngram,
+                      n_best=n_best, sampling=sample,
                       temperature=temperature, top_k=top_k, top_p=top_p, seed=seed),
         batch_size=batch_size, chunk_size=chunk_size, device=device, precision=precision)
     translator = load_translator(model_dir, opts, on_warning=warn)

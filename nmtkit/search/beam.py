@@ -17,9 +17,10 @@ from nmtkit.errors import NmtkitError
 from nmtkit.search.common import (
     Hypothesis,
     SearchOptions,
-    force_length,
+    constrain,
     length_penalty,
     max_lengths,
+    min_lengths,
 )
 
 NEG_INF = float("-inf")
@@ -36,6 +37,8 @@ def beam_search(model, src, src_lengths, opts: SearchOptions) -> list[list[Hypot
     enc = enc.index_select(torch.arange(batch, device=device).repeat_interleave(k))
     state = decoder.start_state(enc)
     limits = max_lengths(src_lengths, opts).to(device)  # per active sentence
+    mins = min_lengths(src_lengths, opts).to(device)
+    length_penalty(1, opts)  # check the option before any work
     steps = int(limits.max())
 
     # Results, by original sentence; the working tensors below hold active sentences only.
@@ -55,7 +58,9 @@ def beam_search(model, src, src_lengths, opts: SearchOptions) -> list[list[Hypot
     for step in range(steps):
         n = ids.numel()
         out = decoder.step(prev, state, enc)
-        log_probs = force_length(out.log_probs, step, limits.repeat_interleave(k), opts.min_len)
+        log_probs = constrain(out.log_probs, step, limits.repeat_interleave(k),
+                              mins.repeat_interleave(k), alive.view(n * k, steps),
+                              opts.no_repeat_ngram)
         vocab = log_probs.size(-1)
         cand = (scores.view(-1, 1) + log_probs).view(n, k * vocab)
         top_scores, top_ids = cand.topk(2 * k, dim=1)  # (n, 2k)
@@ -65,7 +70,7 @@ def beam_search(model, src, src_lengths, opts: SearchOptions) -> list[list[Hypot
 
         # Finish: EOS candidates among the first k move to the finished buffer.
         finishing = is_eos & first_k & (top_scores > NEG_INF)
-        normed = top_scores / length_penalty(torch.tensor(step + 1), opts.length_penalty)
+        normed = top_scores / length_penalty(step + 1, opts)
         new_scores = normed.masked_fill(~finishing, NEG_INF)
         new_tokens = alive.gather(1, top_beams.unsqueeze(2).expand(-1, -1, steps))
         fin_scores, pick = torch.cat([fin_scores, new_scores], 1).topk(k, dim=1)
@@ -90,7 +95,7 @@ def beam_search(model, src, src_lengths, opts: SearchOptions) -> list[list[Hypot
             keep = (~done).nonzero().squeeze(1)
             if keep.numel() == 0:
                 break
-            ids, limits, n_fin = ids[keep], limits[keep], n_fin[keep]
+            ids, limits, mins, n_fin = ids[keep], limits[keep], mins[keep], n_fin[keep]
             scores, alive, tokens, rows = scores[keep], alive[keep], tokens[keep], rows[keep]
             fin_scores, fin_tokens = fin_scores[keep], fin_tokens[keep]
             enc = enc.index_select(((keep * k).unsqueeze(1) + beam_offsets).view(-1))

@@ -13,9 +13,12 @@ from nmtkit.data.vocab import EOS
 class SearchOptions:
     beam: int = 1  # 1: greedy
     length_penalty: float = 1.0  # GNMT alpha: score / ((5 + len) / 6) ** alpha; 0: raw sum
+    length_norm: str = "gnmt"  # gnmt (uses length_penalty) | average (score / len) | none
     max_len_ratio: float = 2.0  # at most ratio * source length + 10 target pieces ...
     max_len: int = 256  # ... and never more than this
-    min_len: int = 0
+    min_len: int = 0  # at least this many pieces ...
+    min_len_ratio: float = 0.0  # ... and at least ratio * source length
+    no_repeat_ngram: int = 0  # > 0: never repeat an n-gram of this size in a hypothesis
     n_best: int = 1
     sampling: bool = False  # draw each token instead of searching (beam is ignored)
     temperature: float = 1.0
@@ -36,26 +39,53 @@ def max_lengths(src_lengths: torch.Tensor, opts: SearchOptions) -> torch.Tensor:
     return limit.clamp(min=1, max=opts.max_len)
 
 
-def force_length(log_probs: torch.Tensor, step: int, limits: torch.Tensor,
-                 min_len: int) -> torch.Tensor:
-    """Forbid EOS before ``min_len`` and force it on each row's last allowed step.
+def min_lengths(src_lengths: torch.Tensor, opts: SearchOptions) -> torch.Tensor:
+    """Per-sentence number of pieces before which EOS is forbidden (batch,)."""
+    ratio = torch.ceil(src_lengths.float() * opts.min_len_ratio).long()
+    return ratio.clamp(min=opts.min_len)
 
-    log_probs: (rows, vocab); limits: (rows,) step limits.
+
+def constrain(log_probs: torch.Tensor, step: int, limits: torch.Tensor, mins: torch.Tensor,
+              history: torch.Tensor | None = None, no_repeat: int = 0) -> torch.Tensor:
+    """Apply the length limits and n-gram blocking to one step's log-probabilities.
+
+    log_probs: (rows, vocab); limits / mins: (rows,); history: (rows, step) tokens so far.
+    EOS is forbidden before ``mins`` and forced on each row's last allowed step (the limit
+    wins over the minimum); with ``no_repeat`` = n, a token that would repeat an n-gram of
+    the row's history is forbidden.
     """
-    if step < min_len:
+    neg = float("-inf")
+    early = (mins > step).unsqueeze(1)
+    if bool(early.any()):
         log_probs = log_probs.clone()
-        log_probs[:, EOS] = float("-inf")
+        log_probs[:, EOS] = log_probs[:, EOS].masked_fill(early.squeeze(1), neg)
+    if no_repeat > 0 and history is not None and step >= no_repeat:
+        windows = history[:, :step].unfold(1, no_repeat, 1)  # (rows, step - n + 1, n)
+        current = history[:, step - no_repeat + 1 : step].unsqueeze(1)
+        match = (windows[:, :, :-1] == current).all(-1)
+        banned = torch.zeros(log_probs.shape, dtype=torch.long, device=log_probs.device)
+        banned.scatter_reduce_(1, windows[:, :, -1], match.long(), reduce="amax")
+        log_probs = log_probs.masked_fill(banned.bool(), neg)
     last = (limits == step + 1).unsqueeze(1)
     if bool(last.any()):
-        eos_only = torch.full_like(log_probs, float("-inf"))
+        eos_only = torch.full_like(log_probs, neg)
         eos_only[:, EOS] = 0.0
         log_probs = torch.where(last, eos_only, log_probs)
     return log_probs
 
 
-def length_penalty(lengths: torch.Tensor, alpha: float) -> torch.Tensor:
-    """GNMT length penalty ((5 + len) / 6) ** alpha (Wu et al., 2016)."""
-    return ((5.0 + lengths.float()) / 6.0) ** alpha
+def length_penalty(length: int, opts: SearchOptions) -> float:
+    """The divisor of a finished hypothesis' log-probability: GNMT's ((5 + len) / 6) ** alpha
+    (Wu et al., 2016), the length itself (average), or 1."""
+    if opts.length_norm == "gnmt":
+        return ((5.0 + length) / 6.0) ** opts.length_penalty
+    if opts.length_norm == "average":
+        return float(length)
+    if opts.length_norm == "none":
+        return 1.0
+    from nmtkit.errors import NmtkitError
+
+    raise NmtkitError(f"--length-norm: unknown '{opts.length_norm}'; valid: gnmt, average, none")
 
 
 @torch.no_grad()

@@ -11,7 +11,13 @@ from collections.abc import Callable
 import torch
 
 from nmtkit.data.vocab import BOS, EOS, PAD
-from nmtkit.search.common import Hypothesis, SearchOptions, force_length, max_lengths
+from nmtkit.search.common import (
+    Hypothesis,
+    SearchOptions,
+    constrain,
+    max_lengths,
+    min_lengths,
+)
 
 Picker = Callable[[torch.Tensor], torch.Tensor]  # log_probs (batch, vocab) -> tokens (batch,)
 
@@ -51,6 +57,7 @@ def greedy_search(model, src, src_lengths, opts: SearchOptions,
     state = decoder.start_state(enc)
     batch = src.size(0)
     limits = max_lengths(src_lengths, opts)
+    mins = min_lengths(src_lengths, opts)
     steps = int(limits.max())
     tokens = torch.full((batch, steps), PAD, dtype=torch.long, device=device)
     scores = torch.zeros(batch, device=device)
@@ -58,7 +65,8 @@ def greedy_search(model, src, src_lengths, opts: SearchOptions,
     prev = torch.full((batch,), BOS, dtype=torch.long, device=device)
     for step in range(steps):
         out = decoder.step(prev, state, enc)
-        log_probs = force_length(out.log_probs, step, limits, opts.min_len)
+        history = tokens[ids] if opts.no_repeat_ngram else None
+        log_probs = constrain(out.log_probs, step, limits, mins, history, opts.no_repeat_ngram)
         prev = pick(log_probs)
         tokens[ids, step] = prev
         scores[ids] += log_probs.gather(1, prev.unsqueeze(1)).squeeze(1)
@@ -68,7 +76,7 @@ def greedy_search(model, src, src_lengths, opts: SearchOptions,
             keep = (~done).nonzero().squeeze(1)
             if keep.numel() == 0:
                 break
-            ids, limits, prev = ids[keep], limits[keep], prev[keep]
+            ids, limits, mins, prev = ids[keep], limits[keep], mins[keep], prev[keep]
             enc = enc.index_select(keep)
             state = decoder.reorder_state(state, keep)
     rows = tokens.tolist()

@@ -38,3 +38,12 @@ def test_count_lines_counts_a_last_line_without_newline(tmp_path):
     (tmp_path / "b").write_bytes(b"x\ny\n")
     (tmp_path / "c").write_bytes(b"")
     assert [count_lines(tmp_path / n) for n in "abc"] == [2, 2, 0]
+
+
+def test_atomic_path_leaves_no_file_when_interrupted(tmp_path):
+    from nmtkit.fileio import atomic_path
+
+    with pytest.raises(KeyboardInterrupt), atomic_path(tmp_path / "out.txt") as tmp:
+        tmp.write_text("half")
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []

@@ -132,3 +132,37 @@ def test_sampling_is_seeded_and_follows_the_distribution():
     assert all(h[0].tokens == [A] for h in greedy_like)
     nucleus = run(model, SearchOptions(sampling=True, top_p=0.5, seed=1), n=50)
     assert all(h[0].tokens[:1] == [A] for h in nucleus)  # 0.6 >= 0.5: only A survives
+
+
+REPEATS = {BOS: {A: 1.0}, A: {A: 0.7, B: 0.2, EOS: 0.1}, B: {A: 0.5, EOS: 0.5}}
+
+
+@pytest.mark.parametrize("beam", [1, 3])
+def test_no_repeat_ngram_blocks_repeated_ngrams(beam):
+    model = ScriptedModel(ScriptedDecoder(REPEATS))
+    [[plain]] = [h[:1] for h in run(model, SearchOptions(beam=beam, max_len=8))]
+    assert plain.tokens[:3] == [A, A, A]
+    [[hyp]] = [h[:1] for h in run(model, SearchOptions(beam=beam, max_len=8,
+                                                       no_repeat_ngram=2))]
+    bigrams = list(zip(hyp.tokens, hyp.tokens[1:]))
+    assert len(bigrams) == len(set(bigrams)) and hyp.tokens[0] == A
+    if beam == 1:
+        assert hyp.tokens == [A, A, B]  # A A is allowed once; the next A is blocked
+
+
+@pytest.mark.parametrize("beam", [1, 2])
+def test_min_length_as_a_ratio_of_the_source(beam):
+    ends_at_once = ScriptedModel(ScriptedDecoder({BOS: {EOS: 0.9, A: 0.1},
+                                                  A: {EOS: 0.9, A: 0.1}}))
+    [[hyp]] = [h[:1] for h in run(ends_at_once, SearchOptions(beam=beam, min_len_ratio=1.0))]
+    assert hyp.tokens == [A, A, A]  # the source has 3 tokens
+
+
+def test_length_normalisation_choices():
+    model = ScriptedModel(ScriptedDecoder(TRAP))
+    [avg] = run(model, SearchOptions(beam=2, length_norm="average"))
+    assert avg[0].tokens == [B] and avg[0].score == pytest.approx(math.log(0.4) / 2, abs=1e-2)
+    from nmtkit.errors import NmtkitError
+
+    with pytest.raises(NmtkitError, match="--length-norm: unknown 'x'"):
+        run(model, SearchOptions(beam=2, length_norm="x"))
