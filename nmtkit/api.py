@@ -25,10 +25,10 @@ __all__ = [
 ]
 
 
-def train(config: Config, data_dir: Path, model_dir: Path, callbacks=None):
+def train(config: Config, data_dir: Path, model_dir: Path, callbacks=None, device: str = "cpu"):
     from nmtkit.training.trainer import train as _train
 
-    return _train(config, Path(data_dir), Path(model_dir), callbacks)
+    return _train(config, Path(data_dir), Path(model_dir), callbacks, device)
 
 
 def load_translator(model_dir: Path, options, on_warning=None):

@@ -21,6 +21,7 @@ def train(
              "transformer-base (--config and overrides are merged over it)."),
     data: Path = typer.Option(..., "--data", "-d", help="Data folder (preprocess + build-vocab)."),
     model_dir: Path = typer.Option(..., "--model-dir", "-m", help="Model folder to write."),
+    device: str = typer.Option("cpu", help="cpu, cuda or cuda:N."),
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress",
         help="Progress display (default: on when stderr is a terminal, else log lines)."),
@@ -37,7 +38,7 @@ def train(
     use_bar = sys.stderr.isatty() if progress is None else progress
     display = ProgressDisplay() if use_bar else LogLines()
     with display:
-        result = run(cfg, data, model_dir, display)
+        result = run(cfg, data, model_dir, display, device)
     best = result.best
     summary = (f"trained {result.steps} steps ({result.epochs:.2f} epochs) in "
                f"{result.seconds:.0f}s, {result.tokens_per_sec:,.0f} target tokens/s, "

@@ -187,7 +187,7 @@ class Trainer:
         n_tok = sum(b.n_tgt_tokens for b in batches)
         ratio = teacher_forcing_ratio(self.step, tc)
         self.optimizer.zero_grad(set_to_none=True)
-        total = torch.zeros(())
+        total = torch.zeros((), device=self.device)
         for batch in batches:
             with autocast(self.precision, self.device):
                 out = self.model(batch.src, batch.src_lengths, batch.tgt_in, ratio)
@@ -254,5 +254,5 @@ class Trainer:
 
 
 def train(config: Config, data_dir: Path, model_dir: Path,
-          callbacks: TrainCallbacks | None = None) -> TrainResult:
-    return Trainer(config, data_dir, model_dir, callbacks).run()
+          callbacks: TrainCallbacks | None = None, device: str = "cpu") -> TrainResult:
+    return Trainer(config, data_dir, model_dir, callbacks, device).run()
