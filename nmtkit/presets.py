@@ -8,6 +8,20 @@ from nmtkit.errors import ConfigError
 
 _RNN_TRAIN = {"batch_tokens": 2000, "lr": 0.001, "clip_norm": 5.0, "label_smoothing": 0.1}
 
+
+def _transformer(d_model: int, layers: int, heads: int, ff_size: int, warmup: int) -> dict:
+    """A pre-norm Transformer with tied output and the noam schedule."""
+    stack = {"type": "transformer", "layers": layers, "heads": heads, "ff_size": ff_size,
+             "dropout": 0.1, "pre_norm": True}
+    return {
+        "model": {"embed_dim": d_model, "embed_dropout": 0.1, "init": "xavier",
+                  "tie_output": True, "encoder": dict(stack), "attention": None,
+                  "bridge": None, "decoder": dict(stack)},
+        "train": {"batch_tokens": 4096, "lr": 2.0, "schedule": "noam", "warmup_steps": warmup,
+                  "betas": [0.9, 0.98], "label_smoothing": 0.1, "clip_norm": 0.0},
+    }
+
+
 PRESETS: dict[str, dict] = {
     # Bahdanau, Cho & Bengio (2015): bidirectional GRU encoder, additive attention,
     # GRU decoder (here with input feeding carrying the attentional context forward).
@@ -36,31 +50,9 @@ PRESETS: dict[str, dict] = {
         "train": dict(_RNN_TRAIN),
     },
     # Vaswani et al. (2017), small: the BENCHMARKS.md Transformer-small protocol.
-    "transformer-small": {
-        "model": {
-            "embed_dim": 256, "embed_dropout": 0.1, "init": "xavier", "tie_output": True,
-            "encoder": {"type": "transformer", "layers": 3, "heads": 4, "ff_size": 1024,
-                        "dropout": 0.1, "pre_norm": True},
-            "attention": None, "bridge": None,
-            "decoder": {"type": "transformer", "layers": 3, "heads": 4, "ff_size": 1024,
-                        "dropout": 0.1, "pre_norm": True},
-        },
-        "train": {"batch_tokens": 4096, "lr": 2.0, "schedule": "noam", "warmup_steps": 400,
-                  "betas": [0.9, 0.98], "label_smoothing": 0.1, "clip_norm": 0.0},
-    },
+    "transformer-small": _transformer(d_model=256, layers=3, heads=4, ff_size=1024, warmup=400),
     # Vaswani et al. (2017), base.
-    "transformer-base": {
-        "model": {
-            "embed_dim": 512, "embed_dropout": 0.1, "init": "xavier", "tie_output": True,
-            "encoder": {"type": "transformer", "layers": 6, "heads": 8, "ff_size": 2048,
-                        "dropout": 0.1, "pre_norm": True},
-            "attention": None, "bridge": None,
-            "decoder": {"type": "transformer", "layers": 6, "heads": 8, "ff_size": 2048,
-                        "dropout": 0.1, "pre_norm": True},
-        },
-        "train": {"batch_tokens": 4096, "lr": 2.0, "schedule": "noam", "warmup_steps": 4000,
-                  "betas": [0.9, 0.98], "label_smoothing": 0.1, "clip_norm": 0.0},
-    },
+    "transformer-base": _transformer(d_model=512, layers=6, heads=8, ff_size=2048, warmup=4000),
 }
 
 

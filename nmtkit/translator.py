@@ -27,8 +27,8 @@ class TranslateOptions:
     chunk_size: int = 1000  # lines read, translated and written at a time
     device: str = "cpu"
     # fp32 output does not depend on how lines are batched. bf16 (matrix products in
-    # bfloat16; auto: bf16 where the hardware has it natively) is 2-2.5x faster with the
-    # same BLEU on Multi30k, but about 5% of lines change with the batch size.
+    # bfloat16; auto: bf16 where the hardware has it natively) was 1.8-2.2x faster with the
+    # same BLEU on Multi30k, but 4-7% of lines changed with the batch size.
     precision: str = "fp32"
 
 
@@ -48,9 +48,8 @@ class Translator:
         self.max_src_len = loaded.config.model.max_src_len
         self.on_warning = on_warning or (lambda msg: None)
         self.lines_done = 0
-        device = torch.device(opts.device)
-        self.precision = resolve_precision(opts.precision, device, "--precision")
-        self._autocast = lambda: autocast(self.precision, device)
+        self.device = torch.device(opts.device)
+        self.precision = resolve_precision(opts.precision, self.device, "--precision")
 
     def _segments(self, ids: list[int]) -> list[list[int]]:
         n = self.max_src_len
@@ -73,7 +72,7 @@ class Translator:
                     f"maximum of {self.max_src_len}; translated in {len(segs)} parts and rejoined")
             seqs.extend(segs)
             owners.extend([i] * len(segs))
-        with self._autocast():
+        with autocast(self.precision, self.device):
             hyps = decode_sequences(lm.model, seqs, self.opts.search, self.opts.batch_size,
                                     self.opts.device)
         parts: list[list] = [[] for _ in lines]

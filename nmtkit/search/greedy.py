@@ -42,8 +42,9 @@ class Sampler:
             logits = logits.masked_fill(logits < kth, float("-inf"))
         if self.opts.top_p < 1.0:
             sorted_logits, order = logits.sort(dim=-1, descending=True)
-            cum = sorted_logits.softmax(-1).cumsum(-1)
-            drop = cum - sorted_logits.softmax(-1) >= self.opts.top_p  # keep the first past p
+            sorted_probs = sorted_logits.softmax(-1)
+            # Keep every token up to and including the first that takes the mass past p.
+            drop = sorted_probs.cumsum(-1) - sorted_probs >= self.opts.top_p
             logits = logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
         probs = logits.softmax(-1)
         return torch.multinomial(probs, 1, generator=self.generator).squeeze(1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -83,7 +83,8 @@ class Trainer:
                  callbacks: TrainCallbacks | None = None, device: str = "cpu"):
         tc = config.train
         if not (tc.max_steps or tc.max_epochs or tc.max_minutes):
-            tc.max_epochs = DEFAULT_EPOCHS
+            tc = replace(tc, max_epochs=DEFAULT_EPOCHS)
+            config = replace(config, train=tc)
         self.config, self.cb = config, callbacks or TrainCallbacks()
         self.device = torch.device(device)
         self.precision = resolve_precision(tc.precision, self.device)
@@ -159,9 +160,7 @@ class Trainer:
                         elapsed * (1 - progress) / progress if progress else None))
                     window_start, window_tokens, window_loss = now, 0, 0.0
                 if stop or (tc.valid_every and self.step % tc.valid_every == 0):
-                    t0 = time.time()
                     self._checkpoint(refs, tokenizer)
-                    self.valid_seconds += time.time() - t0
                     window_start = time.time()  # validation time is not training time
                 if stop:
                     break
@@ -219,9 +218,14 @@ class Trainer:
         return min(1.0, max(parts)) if parts else None
 
     def _checkpoint(self, refs, tokenizer) -> None:
-        """Validate (when there is validation data), keep the best weights, save the state."""
+        """Validate (when there is validation data), keep the best weights, save the state;
+        the time it takes is not training time."""
+        t0 = time.time()
+        self._save_checkpoint(refs, tokenizer, train_seconds=t0 - self._start - self.valid_seconds)
+        self.valid_seconds += time.time() - t0
+
+    def _save_checkpoint(self, refs, tokenizer, train_seconds: float) -> None:
         tc = self.config.train
-        train_seconds = time.time() - self._start - self.valid_seconds
         is_best = True
         if self.valid_data is not None:
             result = validate(self.model, self.valid_data, self.step, tc.batch_tokens,

@@ -111,7 +111,7 @@ def test_output_does_not_depend_on_batching(beam):
         assert together == alone
 
 
-def test_beam_one_equals_greedy_and_beam_is_never_worse():
+def test_beam_is_not_worse_than_greedy_on_a_random_model():
     model = random_model()
     src = torch.tensor([[5, 6, 7, 8, 9]])
     lengths = torch.tensor([5])

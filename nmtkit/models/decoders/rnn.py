@@ -146,6 +146,9 @@ class RNNDecoder(Decoder):
         outs, steps = [], []
         aux = None
         sampled = teacher_forcing < 1.0
+        # Scores are needed per step to feed predictions back or to mix in copying;
+        # otherwise one projection over all steps at the end is cheaper.
+        per_step = sampled or self.copy_gate is not None
         prev_scores = None
         for t in range(tgt_in.size(1)):
             x = emb[:, t]
@@ -160,16 +163,15 @@ class RNNDecoder(Decoder):
                 term = torch.minimum(step.weights, state.coverage).masked_fill(~real, 0).sum()
                 aux = term if aux is None else aux + term
             state = step.state
-            if sampled or self.copy_gate is not None:
+            if per_step:
                 prev_scores = self._scores(state.feed, step, x, enc, log_probs=False)
                 outs.append(prev_scores)
             else:
                 outs.append(state.feed)
             steps.append(step.weights)
-        if sampled or self.copy_gate is not None:
-            scores = torch.stack(outs, dim=1)
-        else:
-            scores = self.generator(torch.stack(outs, dim=1))
+        scores = torch.stack(outs, dim=1)
+        if not per_step:
+            scores = self.generator(scores)
         if aux is not None:
             aux = aux * self.attention.coverage_loss
         return DecoderOutput(scores, aux, torch.stack(steps, dim=1))
