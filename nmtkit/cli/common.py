@@ -13,3 +13,7 @@ def setup_logging(quiet: bool = False) -> None:
 
 def warn(message: str) -> None:
     print(f"nmtkit: warning: {message}", file=sys.stderr, flush=True)
+
+
+def info(message: str) -> None:
+    print(f"nmtkit: {message}", file=sys.stderr, flush=True)

@@ -38,13 +38,16 @@ def translate(
     precision: str = typer.Option(
         "fp32", help="fp32 (output independent of batching), bf16 (2-2.5x faster; output "
                      "may change with the batch size) or auto (bf16 where native)."),
+    compile: str = typer.Option(
+        "auto", help="torch.compile the decoding loop: on, off, or auto (only where it was "
+                     "measured faster; see README)."),
     threads: int = typer.Option(0, help="Torch intra-op threads (0: torch's default)."),
 ):
     import signal
     import sys
 
     from nmtkit.api import load_translator
-    from nmtkit.cli.common import warn
+    from nmtkit.cli.common import info, warn
     from nmtkit.fileio import atomic_path, decode_lines
     from nmtkit.search.common import SearchOptions
     from nmtkit.translator import TranslateOptions
@@ -61,7 +64,8 @@ def translate(
                       min_len_ratio=min_len_ratio, no_repeat_ngram=no_repeat_ngram,
                       n_best=n_best, sampling=sample,
                       temperature=temperature, top_k=top_k, top_p=top_p, seed=seed),
-        batch_size=batch_size, chunk_size=chunk_size, device=device, precision=precision)
+        batch_size=batch_size, chunk_size=chunk_size, device=device, precision=precision,
+        compile=compile)
     translator = load_translator(model_dir, opts, on_warning=warn)
     source = open(input, "rb") if input else sys.stdin.buffer
     lines = decode_lines(source, str(input) if input else "<stdin>")
@@ -83,3 +87,6 @@ def translate(
     else:
         with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as out:
             write_all(out)
+    stats = translator.compile_stats
+    if stats.graphs:
+        info(f"compiled decoding loop: {stats.graphs} graphs compiled in {stats.seconds:.1f}s")

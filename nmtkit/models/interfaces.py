@@ -129,6 +129,9 @@ class Decoder(nn.Module):
 
     # Whether forward() accepts teacher_forcing < 1 (scheduled sampling).
     supports_scheduled_sampling = False
+    # Whether start_state(enc, capacity=T) gives a state whose tensors keep their shapes
+    # for T steps (what a compiled, static-shape decoding loop needs).
+    fixed_shape_state = False
 
     def forward(self, tgt_in: torch.Tensor, enc: EncoderOutput,
                 teacher_forcing: float = 1.0) -> DecoderOutput:
@@ -139,8 +142,19 @@ class Decoder(nn.Module):
         """
         raise NotImplementedError
 
-    def start_state(self, enc: EncoderOutput) -> DecoderState:
+    def start_state(self, enc: EncoderOutput, capacity: int | None = None) -> DecoderState:
+        """The state before the first step.
+
+        With ``capacity`` (only asked of decoders with :attr:`fixed_shape_state`), every
+        tensor of the state keeps its shape for that many steps: a decoder whose state grows
+        (a Transformer's key/value cache) allocates it at full size and masks what is unused.
+        """
         raise NotImplementedError
+
+    def grow_state(self, state: DecoderState, capacity: int) -> DecoderState:
+        """A fixed-capacity state (see :meth:`start_state`) with room for ``capacity`` steps
+        in all; the state of a decoder whose state does not grow is returned as it is."""
+        return state
 
     def step(self, prev: torch.Tensor, state: DecoderState, enc: EncoderOutput) -> StepOutput:
         """Log-probabilities of the next token given the previous ones ``prev`` (batch,)."""

@@ -3,6 +3,8 @@ RNN and a trained Transformer, with greedy and beam search."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from nmtkit import api
@@ -34,3 +36,40 @@ def test_batch_size_does_not_change_the_output(which, beam, tiny_model, tiny_tra
         outputs.append([t.text for t in translator.translate_lines(lines)])
     assert outputs[0] == outputs[1] == outputs[2]
     assert any(outputs[0])  # a trained model says something
+
+
+@pytest.mark.parametrize("which,beam", [("rnn", 1), ("transformer", 1), ("transformer", 4)])
+def test_the_compiled_loop_gives_the_eager_lines(which, beam, tiny_model, tiny_transformer):
+    model_dir = tiny_model if which == "rnn" else tiny_transformer
+    lines = [s for s, _ in reversal_pairs(40, seed=22, lo=1, hi=10)] + ["", "a"]
+    outputs = []
+    for mode in ("off", "on"):
+        opts = TranslateOptions(SearchOptions(beam=beam, max_len=20), compile=mode)
+        translator = api.load_translator(model_dir, opts)
+        outputs.append([t.text for t in translator.translate_lines(lines)])
+    assert translator.compile_stats.graphs >= 1  # it did compile
+    assert outputs[0] == outputs[1]
+
+
+def test_translate_compile_on_through_the_cli(tiny_model):
+    text = "".join(s + "\n" for s, _ in reversal_pairs(30, seed=23, lo=1, hi=10))
+    off = run_cli("translate", "-m", str(tiny_model), "--compile", "off", input=text)
+    on = run_cli("translate", "-m", str(tiny_model), "--compile", "on", input=text)
+    assert on.stdout == off.stdout and on.stdout.count("\n") == 30
+    assert re.fullmatch(r"nmtkit: compiled decoding loop: \d+ graphs compiled in [\d.]+s\n",
+                        on.stderr)
+    assert off.stderr == ""
+
+
+def test_auto_switches_to_the_compiled_loop_once_the_input_is_long(tiny_model, monkeypatch):
+    monkeypatch.setattr("nmtkit.translator.compile_after", lambda *args: 10)
+    lines = [s for s, _ in reversal_pairs(30, seed=24, lo=1, hi=10)]
+    search = SearchOptions(beam=1, max_len=20)
+    translator = api.load_translator(tiny_model, TranslateOptions(search, chunk_size=10))
+    chunks = translator.stream(lines)
+    first = next(chunks)
+    assert not translator.compiled  # the first 10 lines: eager
+    rest = [t for chunk in chunks for t in chunk]
+    assert translator.compiled  # the rest: the compiled loop
+    eager = api.load_translator(tiny_model, TranslateOptions(search, compile="off"))
+    assert [t.text for t in first + rest] == [t.text for t in eager.translate_lines(lines)]

@@ -70,3 +70,12 @@ def test_score_line_count_mismatch(tmp_path):
     (tmp_path / "ref.txt").write_text("a\nb\n")
     proc = run_cli("score", "--ref", str(tmp_path / "ref.txt"), input="a\n", check=False)
     assert "<stdin> has 1 lines but" in one_line_error(proc)
+
+
+def test_translate_compile_choices(tiny_model):
+    proc = run_cli("translate", "-m", str(tiny_model), "--compile", "maybe", input="a\n",
+                   check=False)
+    assert "--compile: unknown 'maybe'; valid: auto, on, off" in one_line_error(proc)
+    proc = run_cli("translate", "-m", str(tiny_model), "--compile", "on", "--sample",
+                   input="a\n", check=False)
+    assert "the compiled decoding loop does not support sampling" in one_line_error(proc)

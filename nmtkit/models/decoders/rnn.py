@@ -66,6 +66,7 @@ class _Step:
 class RNNDecoder(Decoder):
     Config = RNNDecoderConfig
     supports_scheduled_sampling = True
+    fixed_shape_state = True  # hidden, cell, feed, coverage: sizes never change
 
     def __init__(self, cfg: RNNDecoderConfig, ctx: DecoderContext):
         super().__init__()
@@ -98,7 +99,7 @@ class RNNDecoder(Decoder):
                                   "set model.share_embeddings (and nmtkit build-vocab --shared)")
             self.copy_gate = nn.Linear(ctx.memory_size + hidden + ctx.embed.dim, 1)
 
-    def start_state(self, enc: EncoderOutput) -> RNNDecoderState:
+    def start_state(self, enc: EncoderOutput, capacity: int | None = None) -> RNNDecoderState:
         batch = enc.memory.size(0)
         states = self.bridge(enc.final, batch, enc.memory)
         feed = enc.memory.new_zeros(batch, self.cfg.hidden_size)

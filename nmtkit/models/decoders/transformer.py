@@ -8,7 +8,10 @@ Pre-norm ends with a final layer norm; p(y_t) = softmax(W_o x_t).
 
 Step-by-step decoding keeps each layer's self-attention keys and values of the tokens
 decoded so far, and the cross-attention keys and values of the memory (projected once,
-in ``start_state``), so a step costs one position per layer.
+in ``start_state``), so a step costs one position per layer. The self-attention cache
+either grows by one position per step or, with ``start_state(enc, capacity=T)``, is
+allocated for T steps (and grown by ``grow_state``), written in place and read through a
+mask, so that every step has the same shapes (what a compiled decoding loop needs).
 """
 
 from __future__ import annotations
@@ -52,19 +55,22 @@ class TransformerDecoderState(DecoderState):
     """Per-layer caches, one (batch, heads, len, d_head) tensor per layer in each tuple.
 
     self_keys / self_values: self-attention keys and values of the tokens decoded so far
-                             (len = the number of steps taken);
-    cross_keys / cross_values: the memory projected for cross-attention (len = src_len).
+                             (len = the number of steps taken, or the capacity);
+    cross_keys / cross_values: the memory projected for cross-attention (len = src_len);
+    steps: None for growing caches; for fixed-capacity caches, (batch,) the number of steps
+           taken (the same in every row), which is also the slot the next step writes.
     """
 
     self_keys: Tensors
     self_values: Tensors
     cross_keys: Tensors
     cross_values: Tensors
+    steps: torch.Tensor | None = None
 
     @property
-    def position(self) -> int:
+    def position(self) -> int | torch.Tensor:
         """The position of the next input token (= the number of steps taken)."""
-        return self.self_keys[0].size(2)
+        return self.self_keys[0].size(2) if self.steps is None else self.steps
 
 
 class TransformerDecoderLayer(nn.Module):
@@ -81,17 +87,22 @@ class TransformerDecoderLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None,
                 self_mask: torch.Tensor | None, cross_kv: tuple[torch.Tensor, torch.Tensor],
-                src_mask: torch.Tensor):
+                src_mask: torch.Tensor, slot: torch.Tensor | None = None):
         """x (batch, len, d_model) -> (x, self keys, self values, cross weights).
 
         past: the cached self-attention keys and values of earlier positions, or None;
-        self_mask: (len, past_len + len) bool or None (attend to everything);
-        src_mask: (batch, 1, 1, src_len) bool. The returned keys and values include past;
-        the cross weights are (batch, heads, len, src_len).
+        self_mask: bool, broadcastable to (batch, heads, len, keys), or None (attend to
+        everything); src_mask: (batch, 1, 1, src_len) bool; slot: for a fixed-capacity
+        cache, the (1,) position this step's key and value are written to, in place (len is
+        then 1). The returned keys and values include past; the cross weights are
+        (batch, heads, len, src_len).
         """
         h = self.self_res.input(x)
         keys, values = self.self_attn.project_kv(h)
-        if past is not None:
+        if past is not None and slot is not None:
+            keys = past[0].index_copy_(2, slot, keys.to(past[0].dtype))
+            values = past[1].index_copy_(2, slot, values.to(past[1].dtype))
+        elif past is not None:
             keys = torch.cat([past[0], keys], dim=2)
             values = torch.cat([past[1], values], dim=2)
         x = self.self_res.output(x, self.self_attn.attend(h, keys, values, self_mask)[0])
@@ -112,6 +123,7 @@ class TransformerDecoder(Decoder):
 
     Config = TransformerDecoderConfig
     supports_scheduled_sampling = False
+    fixed_shape_state = True  # with start_state(capacity=...)
 
     def __init__(self, cfg: TransformerDecoderConfig, ctx: DecoderContext):
         super().__init__()
@@ -139,13 +151,13 @@ class TransformerDecoder(Decoder):
         return self.dropout(self.positions(self.embed(tokens) * self.scale, offset))
 
     def _layers(self, x: torch.Tensor, past: list | None, self_mask: torch.Tensor | None,
-                cross: list, src_mask: torch.Tensor):
+                cross: list, src_mask: torch.Tensor, slot: torch.Tensor | None = None):
         """Runs every layer: (output (batch, len, d_model), keys, values, last weights)."""
         all_keys, all_values = [], []
         weights = None
         for i, layer in enumerate(self.layers):
             x, keys, values, weights = layer(x, past[i] if past else None, self_mask,
-                                             cross[i], src_mask)
+                                             cross[i], src_mask, slot)
             all_keys.append(keys)
             all_values.append(values)
         if self.final_norm is not None:
@@ -168,14 +180,34 @@ class TransformerDecoder(Decoder):
                                         self._cross(enc.memory), enc.mask[:, None, None, :])
         return DecoderOutput(self.generator(x), attention=weights.mean(dim=1))
 
-    def start_state(self, enc: EncoderOutput) -> TransformerDecoderState:
+    def start_state(self, enc: EncoderOutput,
+                    capacity: int | None = None) -> TransformerDecoderState:
         batch = enc.memory.size(0)
         first = self.layers[0].self_attn
-        empty = enc.memory.new_zeros(batch, first.heads, 0, first.d_head)
-        cross = self._cross(enc.memory)
         n = len(self.layers)
-        return TransformerDecoderState((empty,) * n, (empty,) * n,
-                                       tuple(k for k, _ in cross), tuple(v for _, v in cross))
+        shape = (batch, first.heads, capacity or 0, first.d_head)
+        # Fixed-capacity caches are written in place: one tensor each.
+        caches = [enc.memory.new_zeros(shape) for _ in range(2 * n if capacity else 1)]
+        steps = None
+        if capacity is not None:
+            steps = torch.zeros(batch, dtype=torch.long, device=enc.memory.device)
+        cross = self._cross(enc.memory)
+        return TransformerDecoderState(tuple(caches[:n]) if capacity else (caches[0],) * n,
+                                       tuple(caches[n:]) if capacity else (caches[0],) * n,
+                                       tuple(k for k, _ in cross), tuple(v for _, v in cross),
+                                       steps)
+
+    def grow_state(self, state: TransformerDecoderState,
+                   capacity: int) -> TransformerDecoderState:
+        extra = capacity - state.self_keys[0].size(2)
+        if state.steps is None or extra <= 0:
+            return state
+
+        def grow(caches):
+            return tuple(torch.nn.functional.pad(c, (0, 0, 0, extra)) for c in caches)
+
+        return dataclasses.replace(state, self_keys=grow(state.self_keys),
+                                   self_values=grow(state.self_values))
 
     def step(self, prev: torch.Tensor, state: TransformerDecoderState,
              enc: EncoderOutput) -> StepOutput:
@@ -183,8 +215,14 @@ class TransformerDecoder(Decoder):
         x = self._inputs(prev.unsqueeze(1), state.position)
         past = list(zip(state.self_keys, state.self_values))
         cross = list(zip(state.cross_keys, state.cross_values))
-        x, keys, values, weights = self._layers(x, past, None, cross,
-                                                enc.mask[:, None, None, :])
-        new = dataclasses.replace(state, self_keys=keys, self_values=values)
+        self_mask = slot = steps = None
+        if state.steps is not None:  # fixed capacity: write slot `steps`, read slots <= it
+            slots = torch.arange(state.self_keys[0].size(2), device=prev.device)
+            slot = state.steps[:1]  # every row is at the same step
+            self_mask = (slots <= state.steps.unsqueeze(1))[:, None, None, :]
+            steps = state.steps + 1
+        x, keys, values, weights = self._layers(x, past, self_mask, cross,
+                                                enc.mask[:, None, None, :], slot)
+        new = dataclasses.replace(state, self_keys=keys, self_values=values, steps=steps)
         log_probs = torch.log_softmax(self.generator(x[:, 0]).float(), dim=-1)
         return StepOutput(log_probs, new, weights.mean(dim=1)[:, 0])

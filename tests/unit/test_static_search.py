@@ -1,0 +1,114 @@
+"""The fixed-shape search (what the compiled loop runs) against the eager search."""
+
+import pytest
+import torch
+
+from nmtkit.config import ModelConfig
+from nmtkit.errors import NmtkitError
+from nmtkit.models.seq2seq import Seq2Seq
+from nmtkit.search import SearchOptions, search
+from nmtkit.search.common import constrain
+from nmtkit.search.compiled import AUTO_AFTER_LINES, compile_after
+from nmtkit.search.static import constrain_fixed, row_bucket, source_bucket, static_search
+
+SRC_VOCAB, TGT_VOCAB = 30, 25
+CPU = torch.device("cpu")
+
+
+def eager(fn, *args):
+    return fn(*args)
+
+
+def model(kind: str):
+    if kind == "rnn":
+        options = dict(encoder={"type": "rnn", "hidden_size": 16, "bidirectional": True},
+                       decoder={"type": "rnn", "hidden_size": 16, "dropout": 0.0})
+    else:
+        layer = {"type": "transformer", "layers": 2, "heads": 2, "ff_size": 32,
+                 "dropout": 0.0, "attention_dropout": 0.0}
+        options = dict(encoder=layer, decoder=layer, attention=None, bridge=None)
+    torch.manual_seed(0)
+    return Seq2Seq(ModelConfig(embed_dim=16, embed_dropout=0.0, **options),
+                   SRC_VOCAB, TGT_VOCAB).eval()
+
+
+def sources(n: int, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.randint(1, 9, (n,), generator=g)
+    src = torch.zeros(n, int(lengths.max()), dtype=torch.long)
+    for i, length in enumerate(lengths.tolist()):
+        src[i, :length] = torch.randint(4, SRC_VOCAB, (length,), generator=g)
+    return src, lengths
+
+
+def test_buckets():
+    assert [row_bucket(n) for n in (1, 2, 3, 5, 64, 65)] == [1, 2, 4, 8, 64, 128]
+    assert [source_bucket(n) for n in (1, 16, 17, 64, 65, 200)] == [16, 16, 32, 64, 128, 256]
+
+
+def test_branch_free_constraints_equal_the_eager_ones():
+    torch.manual_seed(0)
+    log_probs = torch.log_softmax(torch.randn(6, 10), -1)
+    limits = torch.tensor([1, 3, 3, 5, 9, 2])
+    mins = torch.tensor([0, 2, 4, 1, 0, 3])  # row 2: the limit wins over the minimum
+    for step in range(5):
+        want = constrain(log_probs, step, limits, mins)
+        got = constrain_fixed(log_probs, torch.tensor(step), limits, mins)
+        assert torch.equal(want, got)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "transformer"])
+@pytest.mark.parametrize("opts", [
+    SearchOptions(beam=1, max_len_ratio=1.0),
+    SearchOptions(beam=3, n_best=3, max_len_ratio=1.5),
+    SearchOptions(beam=4, length_norm="average", min_len_ratio=0.5, max_len=12),
+    SearchOptions(beam=2, length_norm="none", min_len=3),
+], ids=["greedy", "beam-nbest", "beam-average-min", "beam-none"])
+def test_fixed_shapes_give_the_eager_results(kind, opts):
+    # 11 sentences: rows padded to 16, shrinking as they finish; an untrained model runs
+    # most of them to their length limits.
+    m = model(kind)
+    src, lengths = sources(11)
+    with torch.no_grad():
+        want = search(m, src, lengths, opts)
+        got = static_search(m, src, lengths, opts, eager)
+    for w_hyps, g_hyps in zip(want, got):
+        assert [h.tokens for h in w_hyps] == [h.tokens for h in g_hyps]
+        for w, g in zip(w_hyps, g_hyps):
+            assert g.score == pytest.approx(w.score, rel=1e-5, abs=1e-5)
+
+
+def test_growing_and_fixed_capacity_transformer_states_step_alike():
+    m = model("transformer")
+    src, lengths = sources(3)
+    tokens = torch.randint(4, TGT_VOCAB, (3, 7))
+    with torch.no_grad():
+        enc = m.encode(src, lengths)
+        growing = m.decoder.start_state(enc)
+        fixed = m.decoder.start_state(enc, capacity=2)
+        for t in range(7):
+            if t == fixed.self_keys[0].size(2):
+                fixed = m.decoder.grow_state(fixed, 2 * t)
+            a = m.decoder.step(tokens[:, t], growing, enc)
+            b = m.decoder.step(tokens[:, t], fixed, enc)
+            assert torch.allclose(a.log_probs, b.log_probs, atol=1e-5)
+            growing, fixed = a.state, b.state
+    assert fixed.self_keys[0].size(2) == 8 and growing.self_keys[0].size(2) == 7
+
+
+def test_when_the_compiled_loop_is_used():
+    rnn, transformer = model("rnn").decoder, model("transformer").decoder
+    beam = SearchOptions(beam=5)
+    assert compile_after("off", transformer, beam, CPU, "bf16") is None
+    assert compile_after("on", rnn, beam, CPU, "fp32") == 0
+    # auto: where it was measured faster, once the input is long enough to repay it
+    assert compile_after("auto", transformer, beam, CPU, "bf16") == AUTO_AFTER_LINES
+    assert compile_after("auto", rnn, beam, CPU, "bf16") == AUTO_AFTER_LINES
+    assert compile_after("auto", transformer, beam, CPU, "fp32") is None
+    assert compile_after("auto", rnn, beam, torch.device("cuda"), "bf16") is None
+    assert compile_after("auto", transformer, SearchOptions(sampling=True), CPU, "bf16") is None
+    for opts in (SearchOptions(sampling=True), SearchOptions(no_repeat_ngram=2)):
+        with pytest.raises(NmtkitError, match="--compile on"):
+            compile_after("on", rnn, opts, CPU, "fp32")
+    with pytest.raises(NmtkitError, match="valid: auto, on, off"):
+        compile_after("sometimes", rnn, beam, CPU, "fp32")
