@@ -13,6 +13,17 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 MULTI30K = REPO.parent / "shared" / "data" / "multi30k"
 
+
+def _has_cpp_compiler() -> bool:
+    from nmtkit.search.compiled import has_cpp_compiler
+
+    return has_cpp_compiler()
+
+
+# torch.compile on CPU builds C++ kernels.
+needs_cpp_compiler = pytest.mark.skipif(not _has_cpp_compiler(),
+                                        reason="torch.compile on CPU needs a C++ compiler")
+
 TINY_CONFIG = """
 model:
   embed_dim: 16

@@ -2,12 +2,15 @@
 
 On CPU, inductor turns each step into C++ kernels (the matrix products stay oneDNN / MKL
 calls); on CUDA into Triton kernels replayed as CUDA graphs. Each (rows, source,
-capacity) bucket, search kind and precision compiles once per process; inductor's on-disk cache makes a later
-process's compiles cheaper. :class:`CompileStats` counts the graphs and the time.
+capacity) bucket, search kind and precision compiles once per process; inductor's on-disk
+cache makes a later process's compiles cheaper. :class:`CompileStats` counts the graphs and
+the time they took.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from dataclasses import dataclass
 
@@ -79,7 +82,12 @@ class CompiledRunner:
         return out
 
 
-def unsupported(decoder, opts: SearchOptions) -> str | None:
+def has_cpp_compiler() -> bool:
+    """Whether inductor's CPU backend will find a C++ compiler."""
+    return any(shutil.which(c) for c in (os.environ.get("CXX") or "g++", "c++", "clang++"))
+
+
+def unsupported(decoder, opts: SearchOptions, device: torch.device) -> str | None:
     """Why this search cannot run compiled, or None."""
     if opts.sampling:
         return "sampling"
@@ -87,6 +95,8 @@ def unsupported(decoder, opts: SearchOptions) -> str | None:
         return "--no-repeat-ngram"
     if not getattr(decoder, "fixed_shape_state", False):
         return f"the {type(decoder).__name__} decoder (its state changes shape each step)"
+    if device.type == "cpu" and not has_cpp_compiler():
+        return "a CPU without a C++ compiler (install g++ or set CXX)"
     return None
 
 
@@ -105,7 +115,7 @@ def compile_after(mode: str, decoder, opts: SearchOptions, device: torch.device,
         raise NmtkitError(f"--compile: unknown '{mode}'; valid: {', '.join(COMPILE_MODES)}")
     if mode == "off":
         return None
-    why_not = unsupported(decoder, opts)
+    why_not = unsupported(decoder, opts, device)
     if mode == "on":
         if why_not:
             raise NmtkitError(f"--compile on: the compiled decoding loop does not support "

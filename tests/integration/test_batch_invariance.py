@@ -10,7 +10,7 @@ import pytest
 from nmtkit import api
 from nmtkit.search.common import SearchOptions
 from nmtkit.translator import TranslateOptions
-from tests.conftest import reversal_pairs, run_cli
+from tests.conftest import needs_cpp_compiler, reversal_pairs, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,7 @@ def test_batch_size_does_not_change_the_output(which, beam, tiny_model, tiny_tra
     assert any(outputs[0])  # a trained model says something
 
 
+@needs_cpp_compiler
 @pytest.mark.parametrize("which,beam", [("rnn", 1), ("transformer", 1), ("transformer", 4)])
 def test_the_compiled_loop_gives_the_eager_lines(which, beam, tiny_model, tiny_transformer):
     model_dir = tiny_model if which == "rnn" else tiny_transformer
@@ -51,6 +52,7 @@ def test_the_compiled_loop_gives_the_eager_lines(which, beam, tiny_model, tiny_t
     assert outputs[0] == outputs[1]
 
 
+@needs_cpp_compiler
 def test_translate_compile_on_through_the_cli(tiny_model):
     text = "".join(s + "\n" for s, _ in reversal_pairs(30, seed=23, lo=1, hi=10))
     off = run_cli("translate", "-m", str(tiny_model), "--compile", "off", input=text)
@@ -61,6 +63,7 @@ def test_translate_compile_on_through_the_cli(tiny_model):
     assert off.stderr == ""
 
 
+@needs_cpp_compiler
 def test_auto_switches_to_the_compiled_loop_once_the_input_is_long(tiny_model, monkeypatch):
     monkeypatch.setattr("nmtkit.translator.compile_after", lambda *args: 10)
     lines = [s for s, _ in reversal_pairs(30, seed=24, lo=1, hi=10)]

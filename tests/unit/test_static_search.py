@@ -10,6 +10,7 @@ from nmtkit.search import SearchOptions, search
 from nmtkit.search.common import constrain
 from nmtkit.search.compiled import AUTO_AFTER_LINES, compile_after
 from nmtkit.search.static import constrain_fixed, row_bucket, source_bucket, static_search
+from tests.conftest import needs_cpp_compiler
 
 SRC_VOCAB, TGT_VOCAB = 30, 25
 CPU = torch.device("cpu")
@@ -96,6 +97,7 @@ def test_growing_and_fixed_capacity_transformer_states_step_alike():
     assert fixed.self_keys[0].size(2) == 8 and growing.self_keys[0].size(2) == 7
 
 
+@needs_cpp_compiler
 def test_when_the_compiled_loop_is_used():
     rnn, transformer = model("rnn").decoder, model("transformer").decoder
     beam = SearchOptions(beam=5)
@@ -112,3 +114,11 @@ def test_when_the_compiled_loop_is_used():
             compile_after("on", rnn, opts, CPU, "fp32")
     with pytest.raises(NmtkitError, match="valid: auto, on, off"):
         compile_after("sometimes", rnn, beam, CPU, "fp32")
+
+
+def test_without_a_cpp_compiler_cpu_decoding_stays_eager(monkeypatch):
+    monkeypatch.setattr("nmtkit.search.compiled.shutil.which", lambda name: None)
+    rnn = model("rnn").decoder
+    assert compile_after("auto", rnn, SearchOptions(), CPU, "bf16") is None
+    with pytest.raises(NmtkitError, match="without a C\\+\\+ compiler"):
+        compile_after("on", rnn, SearchOptions(), CPU, "fp32")
