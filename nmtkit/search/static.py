@@ -140,17 +140,19 @@ GREEDY = _Kind(greedy_step, ("scores", "tokens"))
 BEAM = _Kind(beam_step, ("fin_scores", "fin_tokens"))
 
 
-def _buffers(kind: _Kind, rows: int, k: int, length: int, filler: torch.Tensor, device):
+def _buffers(kind: _Kind, rows: int, k: int, length: int, device) -> dict:
+    """The search's per-sentence buffers at the start, no sentence done."""
+    done = torch.zeros(rows, dtype=torch.bool, device=device)
     if kind is GREEDY:
         return {"tokens": torch.full((rows, length), PAD, dtype=torch.long, device=device),
-                "scores": torch.zeros(rows, device=device), "done": filler}
+                "scores": torch.zeros(rows, device=device), "done": done}
     scores = torch.full((rows, k), NEG_INF, device=device)
     scores[:, 0] = 0.0  # all beams start identical: only the first may expand
     tokens = torch.full((rows, k, length), PAD, dtype=torch.long, device=device)
     return {"scores": scores, "alive": tokens, "fin_scores": torch.full_like(scores, NEG_INF),
             "fin_tokens": tokens.clone(), "n_fin": torch.zeros(rows, dtype=torch.long,
                                                                  device=device),
-            "done": filler}
+            "done": done}
 
 
 def _pad_source(enc: EncoderOutput, length: int) -> EncoderOutput:
@@ -211,8 +213,7 @@ def static_search(model, src: torch.Tensor, src_lengths: torch.Tensor, opts: Sea
     enc = enc.index_select(everyone.repeat_interleave(k))
     start = _Rows(everyone, max_lengths(src_lengths, opts).to(device),
                   min_lengths(src_lengths, opts).to(device),
-                  _buffers(kind, n, k, length, torch.zeros(n, dtype=torch.bool,
-                                                            device=device), device),
+                  _buffers(kind, n, k, length, device),
                   torch.full((n * k,), BOS, dtype=torch.long, device=device), enc,
                   decoder.start_state(enc, capacity=capacity))
     w = start.select(_fill(everyone, row_bucket(n)), n, k, decoder)
