@@ -148,6 +148,8 @@ class Decoder(nn.Module):
         With ``capacity`` (only asked of decoders with :attr:`fixed_shape_state`), every
         tensor of the state keeps its shape for that many steps: a decoder whose state grows
         (a Transformer's key/value cache) allocates it at full size and masks what is unused.
+        A step may then write into such a state in place: step from it once, then use the
+        state the step returned.
         """
         raise NotImplementedError
 
