@@ -30,6 +30,7 @@ import torch
 from nmtkit.data.vocab import BOS, EOS, PAD
 from nmtkit.errors import NmtkitError
 from nmtkit.models.interfaces import EncoderOutput
+from nmtkit.search.beam import NEG_INF, beam_buffers, beam_update
 from nmtkit.search.common import (
     Hypothesis,
     SearchOptions,
@@ -38,7 +39,6 @@ from nmtkit.search.common import (
     min_lengths,
 )
 
-NEG_INF = float("-inf")
 SHRINK = 4  # shrink the rows once at most 1/SHRINK of them are still searching
 FIRST_CAPACITY = 16  # steps of room in a growing decoder state; doubled when reached
 
@@ -88,43 +88,14 @@ def greedy_step(decoder, k, prev, state, enc, bufs, limits, mins, penalties, ste
 
 
 def beam_step(decoder, k, prev, state, enc, bufs, limits, mins, penalties, step):
-    """One beam step for every sentence (rows = sentences * k), as in
-    :func:`nmtkit.search.beam.beam_search`; sentences already done change nothing."""
+    """One beam step for every sentence (rows = sentences * k): the decoder step, the
+    constraints and :func:`nmtkit.search.beam.beam_update`."""
     out = decoder.step(prev, state, enc)
     log_probs = constrain_fixed(out.log_probs, step, limits.repeat_interleave(k),
                                 mins.repeat_interleave(k))
-    n, vocab = bufs["scores"].size(0), log_probs.size(-1)
-    alive, done = bufs["alive"], bufs["done"]
-    length = alive.size(2)
-    cand = (bufs["scores"].view(-1, 1) + log_probs).view(n, k * vocab)
-    top_scores, top_ids = cand.topk(2 * k, dim=1)
-    top_beams = torch.div(top_ids, vocab, rounding_mode="floor")
-    top_tokens = top_ids % vocab
-    is_eos = top_tokens == EOS
-
-    first_k = (torch.arange(2 * k, device=prev.device) < k).unsqueeze(0)
-    finishing = is_eos & first_k & (top_scores > NEG_INF)
-    penalty = penalties.index_select(0, step.view(1))
-    new_scores = (top_scores / penalty).masked_fill(~finishing, NEG_INF)
-    new_tokens = alive.gather(1, top_beams.unsqueeze(2).expand(-1, -1, length))
-    fin_scores, pick = torch.cat([bufs["fin_scores"], new_scores], 1).topk(k, dim=1)
-    fin_tokens = torch.cat([bufs["fin_tokens"], new_tokens], 1).gather(
-        1, pick.unsqueeze(2).expand(-1, -1, length))
-    frozen = done.unsqueeze(1)
-    fin_scores = torch.where(frozen, bufs["fin_scores"], fin_scores)
-    fin_tokens = torch.where(frozen.unsqueeze(2), bufs["fin_tokens"], fin_tokens)
-    n_fin = bufs["n_fin"] + finishing.sum(1)
-
-    scores, cont = top_scores.masked_fill(is_eos, NEG_INF).topk(k, dim=1)
-    beams = top_beams.gather(1, cont)
-    tokens = top_tokens.gather(1, cont)
-    alive = alive.gather(1, beams.unsqueeze(2).expand(-1, -1, length))
-    alive = alive.scatter(2, step.view(1, 1, 1).expand(n, k, 1), tokens.unsqueeze(2))
-    rows = (torch.arange(n, device=prev.device) * k).unsqueeze(1) + beams
-    new = {
-        "scores": scores, "alive": alive, "fin_scores": fin_scores, "fin_tokens": fin_tokens,
-        "n_fin": n_fin, "done": done | (n_fin >= k) | (limits <= step + 1),
-    }
+    tokens, beams, new = beam_update(log_probs, bufs, k, penalties.index_select(0, step.view(1)),
+                                     step, limits)
+    rows = (torch.arange(beams.size(0), device=prev.device) * k).unsqueeze(1) + beams
     return tokens.view(-1), decoder.reorder_state(out.state, rows.view(-1)), new
 
 
@@ -142,17 +113,11 @@ BEAM = _Kind(beam_step, ("fin_scores", "fin_tokens"))
 
 def _buffers(kind: _Kind, rows: int, k: int, length: int, device) -> dict:
     """The search's per-sentence buffers at the start, no sentence done."""
-    done = torch.zeros(rows, dtype=torch.bool, device=device)
-    if kind is GREEDY:
-        return {"tokens": torch.full((rows, length), PAD, dtype=torch.long, device=device),
-                "scores": torch.zeros(rows, device=device), "done": done}
-    scores = torch.full((rows, k), NEG_INF, device=device)
-    scores[:, 0] = 0.0  # all beams start identical: only the first may expand
-    tokens = torch.full((rows, k, length), PAD, dtype=torch.long, device=device)
-    return {"scores": scores, "alive": tokens, "fin_scores": torch.full_like(scores, NEG_INF),
-            "fin_tokens": tokens.clone(), "n_fin": torch.zeros(rows, dtype=torch.long,
-                                                                 device=device),
-            "done": done}
+    if kind is BEAM:
+        return beam_buffers(rows, k, length, device)
+    return {"tokens": torch.full((rows, length), PAD, dtype=torch.long, device=device),
+            "scores": torch.zeros(rows, device=device),
+            "done": torch.zeros(rows, dtype=torch.bool, device=device)}
 
 
 def _pad_source(enc: EncoderOutput, length: int) -> EncoderOutput:
