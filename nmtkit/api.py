@@ -25,18 +25,21 @@ __all__ = [
 ]
 
 
-def train(config: Config, data_dir: Path, model_dir: Path, callbacks=None, device: str = "cpu"):
+def train(config: Config, data_dir: Path, model_dir: Path, callbacks=None, device: str = "cpu",
+          overwrite: bool = False):
+    """Train a model; refuses to replace an existing model folder unless ``overwrite``."""
     from nmtkit.training.trainer import train as _train
 
-    return _train(config, Path(data_dir), Path(model_dir), callbacks, device)
+    return _train(config, Path(data_dir), Path(model_dir), callbacks, device, overwrite)
 
 
 def load_translator(model_dir: Path, options, on_warning=None):
     """A :class:`nmtkit.translator.Translator` for the model in ``model_dir``."""
+    from nmtkit.device import resolve_device
     from nmtkit.training.checkpoint import ModelFolder
     from nmtkit.translator import Translator
 
-    loaded = ModelFolder(Path(model_dir)).load(options.device)
+    loaded = ModelFolder(Path(model_dir)).load(resolve_device(options.device))
     return Translator(loaded, options, on_warning)
 
 

@@ -17,13 +17,26 @@ from typing import Any
 
 import yaml
 
+from nmtkit.checks import check_fields, one_of, ranged
 from nmtkit.errors import ConfigError
+
+
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("constant", "noam", "inverse_sqrt", "reduce_on_plateau")
+PRECISIONS = ("auto", "fp32", "bf16")
+INITS = ("uniform", "xavier", "default")
+# The component specs of ``model``: ``{type: NAME, ...options}``.
+COMPONENT_KEYS = ("encoder", "bridge", "attention", "decoder")
+
+
+def _fraction(default: float) -> Any:
+    return ranged(default, 0.0, 1.0, hi_open=True)
 
 
 @dataclass
 class ModelConfig:
-    embed_dim: int = 256
-    embed_dropout: float = 0.2
+    embed_dim: int = ranged(256, lo=1)
+    embed_dropout: float = _fraction(0.2)
     encoder: dict = field(default_factory=lambda: {"type": "rnn"})
     # null where the decoder has its own attention and start state (the Transformer)
     bridge: dict | None = field(default_factory=lambda: {"type": "dense"})
@@ -31,43 +44,43 @@ class ModelConfig:
     decoder: dict = field(default_factory=lambda: {"type": "rnn"})
     tie_output: bool = False  # decoder output projection shares the target embedding
     share_embeddings: bool = False  # source and target share one embedding (shared vocab)
-    max_src_len: int = 200  # longer inputs are split into pieces at translation time
-    init: str = "uniform"  # uniform | xavier | default (see nmtkit/models/init.py)
-    init_scale: float = 0.1  # bound of the uniform initialisation
+    max_src_len: int = ranged(200, lo=1)  # longer inputs are split at translation time
+    init: str = one_of("uniform", INITS)  # see nmtkit/models/init.py
+    init_scale: float = ranged(0.1, lo=0.0, lo_open=True)  # bound of uniform initialisation
 
 
 @dataclass
 class TrainConfig:
-    seed: int = 1234
-    batch_tokens: int = 2000  # padded tokens per batch (max of source and target side)
-    max_len: int = 100  # training pairs with more pieces on either side are skipped
+    seed: int = ranged(1234, lo=0)
+    batch_tokens: int = ranged(2000, lo=1)  # padded tokens per batch (max of both sides)
+    max_len: int = ranged(100, lo=1)  # training pairs with more pieces on a side are skipped
     # Training stops at the first limit reached; with none set, after 10 epochs.
-    max_steps: int = 0  # 0: no limit
-    max_epochs: int = 0  # 0: no limit
-    max_minutes: float = 0.0  # training time budget, validation excluded; 0: no limit
-    optimizer: str = "adam"
-    lr: float = 1e-3
+    max_steps: int = ranged(0, lo=0)  # 0: no limit
+    max_epochs: int = ranged(0, lo=0)  # 0: no limit
+    max_minutes: float = ranged(0.0, lo=0)  # training time budget, validation excluded
+    optimizer: str = one_of("adam", OPTIMIZERS)
+    lr: float = ranged(1e-3, lo=0.0, lo_open=True)
     betas: tuple[float, float] = (0.9, 0.999)
-    weight_decay: float = 0.0
-    schedule: str = "constant"  # constant | noam | inverse_sqrt | reduce_on_plateau
-    warmup_steps: int = 0
-    plateau_factor: float = 0.5  # reduce_on_plateau: multiply the rate by this ...
-    plateau_patience: int = 1  # ... after this many validations without improvement
-    accumulate: int = 1  # batches per optimizer step (gradient accumulation)
+    weight_decay: float = ranged(0.0, lo=0)
+    schedule: str = one_of("constant", SCHEDULES)
+    warmup_steps: int = ranged(0, lo=0)
+    plateau_factor: float = ranged(0.5, 0.0, 1.0, lo_open=True)  # reduce_on_plateau: x this
+    plateau_patience: int = ranged(1, lo=0)  # ... after this many validations, no better
+    accumulate: int = ranged(1, lo=1)  # batches per optimizer step (gradient accumulation)
     # Scheduled sampling: the share of gold inputs decays linearly from 1 to
     # teacher_forcing over teacher_forcing_steps (0: teacher_forcing from the start).
-    teacher_forcing: float = 1.0
-    teacher_forcing_steps: int = 0
-    label_smoothing: float = 0.1
-    clip_norm: float = 5.0
-    valid_every: int = 500  # steps; 0: only at the end
+    teacher_forcing: float = ranged(1.0, 0.0, 1.0)
+    teacher_forcing_steps: int = ranged(0, lo=0)
+    label_smoothing: float = _fraction(0.1)
+    clip_norm: float = ranged(5.0, lo=0)  # 0: no clipping
+    valid_every: int = ranged(500, lo=0)  # steps; 0: only at the end
     valid_bleu: bool = True
-    valid_batch_size: int = 64
-    log_every: int = 50
-    threads: int = 0  # torch intra-op threads; 0: torch's default
+    valid_batch_size: int = ranged(64, lo=1)
+    log_every: int = ranged(50, lo=1)
+    threads: int = ranged(0, lo=0)  # torch intra-op threads; 0: torch's default
     # Matrix products in bfloat16 with float32 weights and loss (autocast): auto uses it
     # where the CPU has native bfloat16 (AVX512-BF16 / AMX) or on a CUDA GPU.
-    precision: str = "auto"  # auto | fp32 | bf16
+    precision: str = one_of("auto", PRECISIONS)
 
 
 @dataclass
@@ -93,7 +106,9 @@ def from_dict(cls: type, data: Any, where: str = "config") -> Any:
     kwargs = {}
     for name, value in data.items():
         kwargs[name] = _coerce(hints[name], value, f"{where}.{name}")
-    return cls(**kwargs)
+    obj = cls(**kwargs)
+    check_fields(obj, lambda name: f"{where}.{name}")
+    return obj
 
 
 def _coerce(tp: Any, value: Any, where: str) -> Any:
@@ -107,9 +122,10 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
         inner = [a for a in args if a is not type(None)]
         return _coerce(inner[0], value, where)
     if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
-        return tuple(_coerce(a, v, where) for a, v in zip(typing.get_args(tp), value))
+        args = typing.get_args(tp)
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            raise ConfigError(f"{where}: expected a list of {len(args)}, got {value!r}")
+        return tuple(_coerce(a, v, where) for a, v in zip(args, value))
     if origin is list:
         return list(value)
     if tp is dict or origin is dict:
@@ -171,16 +187,28 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 
 def load_yaml(path: str | Path) -> dict:
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a config file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except OSError as e:
         raise ConfigError(f"{path}: cannot read config: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        line = text_line_of(path, e.start)
+        raise ConfigError(f"{path}:{line}: not a YAML config (invalid UTF-8 at byte "
+                          f"{e.start})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{line}: invalid YAML: {getattr(e, 'problem', e)}") from None
+        position = getattr(e, "position", None)  # a reader error: an unacceptable character
+        line = ""
+        if mark is not None:
+            line = f":{mark.line + 1}"
+        elif isinstance(position, int):
+            line = f":{text[:position].count(chr(10)) + 1}"
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -207,10 +235,20 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None,
     overrides; everything validated."""
     from nmtkit.presets import preset as get_preset
 
-    data = get_preset(preset) if preset else {}
+    # The default components first, so that a dotted override such as
+    # model.decoder.hidden_size=256 merges into the default decoder.
+    defaults = to_dict(ModelConfig())
+    data = {"model": {key: defaults[key] for key in COMPONENT_KEYS}}
+    merge(data, get_preset(preset) if preset else {})
     merge(data, load_yaml(path) if path else {})
     apply_overrides(data, overrides or [])
     return from_dict(Config, data, "config")
+
+
+def text_line_of(path: Path, offset: int) -> int:
+    """The 1-based line of byte ``offset`` in ``path``."""
+    with open(path, "rb") as f:
+        return f.read(offset).count(b"\n") + 1
 
 
 def save_yaml(data: dict, path: str | Path) -> None:

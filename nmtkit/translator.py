@@ -14,10 +14,13 @@ from itertools import islice
 
 import torch
 
+from nmtkit.checks import check_fields, cli_name, one_of, ranged
+from nmtkit.config import PRECISIONS
 from nmtkit.data.text import normalize
+from nmtkit.device import resolve_device
 from nmtkit.search.batched import decode_sequences
 from nmtkit.search.common import SearchOptions, search
-from nmtkit.search.compiled import CompiledRunner, CompileStats, compile_after
+from nmtkit.search.compiled import COMPILE_MODES, CompiledRunner, CompileStats, compile_after
 from nmtkit.search.static import static_search
 from nmtkit.training.checkpoint import LoadedModel
 from nmtkit.training.precision import autocast, resolve_precision
@@ -25,17 +28,22 @@ from nmtkit.training.precision import autocast, resolve_precision
 
 @dataclass
 class TranslateOptions:
+    """Checked when made: a bad value is a ConfigError naming the option (``--batch-size``)."""
+
     search: SearchOptions
-    batch_size: int = 64  # sentences per batch
-    chunk_size: int = 1000  # lines read, translated and written at a time
+    batch_size: int = ranged(64, lo=1)  # sentences per batch
+    chunk_size: int = ranged(1000, lo=1)  # lines read, translated and written at a time
     device: str = "cpu"
     # fp32 output does not depend on how lines are batched. bf16 (matrix products in
     # bfloat16; auto: bf16 where the hardware has it natively) was 1.8-2.2x faster with the
     # same BLEU on Multi30k, but 4-7% of lines changed with the batch size.
-    precision: str = "fp32"
+    precision: str = one_of("fp32", PRECISIONS)
     # torch.compile'd decoding loop: on, off, or auto (where it was measured faster, once
     # the input is long enough to repay the compilation).
-    compile: str = "auto"
+    compile: str = one_of("auto", COMPILE_MODES)
+
+    def __post_init__(self):
+        check_fields(self, cli_name)
 
 
 @dataclass
@@ -54,7 +62,7 @@ class Translator:
         self.max_src_len = loaded.config.model.max_src_len
         self.on_warning = on_warning or (lambda msg: None)
         self.lines_done = 0
-        self.device = torch.device(opts.device)
+        self.device = resolve_device(opts.device)
         self.precision = resolve_precision(opts.precision, self.device, "--precision")
         self.compile_after = compile_after(opts.compile, loaded.model.decoder, opts.search,
                                            self.device, self.precision)

@@ -57,6 +57,33 @@ def run_cli(*args: str, input: str | bytes | None = None, cwd: Path | None = Non
     return proc
 
 
+def run_main(*args: str, input: bytes | str = b"", monkeypatch=None, capsys=None):
+    """Run the real command-line entry point (``nmtkit.cli.main``) in this process: the same
+    parsing, checks and one-line error handling as ``nmtkit ARGS``, without the seconds a
+    fresh interpreter takes to import torch. Returns (exit status, stdout, stderr)."""
+    import io
+    import signal
+
+    from nmtkit.cli import main
+
+    if isinstance(input, str):
+        input = input.encode("utf-8")
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE)}
+    monkeypatch.setattr(sys, "argv", ["nmtkit", *args])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(input)))
+    capsys.readouterr()
+    try:
+        main()
+        status = 0
+    except SystemExit as e:
+        status = e.code if isinstance(e.code, int) else 1
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
 def write_pairs(folder: Path, name: str, pairs: list[tuple[str, str]]) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     src, tgt = folder / f"{name}.src", folder / f"{name}.tgt"

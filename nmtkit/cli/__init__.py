@@ -6,6 +6,7 @@ importing torch.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -23,6 +24,10 @@ app = typer.Typer(
 for module in (preprocess, build_vocab, train, translate, score, components):
     module.register(app)
 
+# Exit statuses: 2 for a user error (bad input, option or file), 128 + N for signal N.
+EXIT_ERROR, EXIT_SIGINT, EXIT_SIGTERM = 2, 130, 143
+_debug = bool(os.environ.get("NMTKIT_DEBUG"))
+
 
 def _version(value: bool):
     if value:
@@ -33,26 +38,72 @@ def _version(value: bool):
 
 
 @app.callback()
-def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print the version and exit.")):
-    pass
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug",
+                               help="Show the traceback behind an error (or set NMTKIT_DEBUG=1)."),
+):
+    global _debug
+    _debug = _debug or debug
 
 
-def _interrupted(signum, frame) -> None:
-    # Ctrl-C: leave quietly with the shell's status for SIGINT; atomic writers clean up
-    # their temporary files as the exit unwinds.
-    sys.exit(130)
+def _exit_on_signal(status: int):
+    def handler(signum, frame) -> None:
+        # Leave quietly with the shell's status for the signal; atomic writers remove
+        # their temporaries as the exit unwinds.
+        sys.exit(status)
+
+    return handler
+
+
+def describe_os_error(e: OSError) -> str:
+    """One line: the file (as the user named it) and the system's reason."""
+    from nmtkit.fileio import user_path
+
+    reason = e.strerror or str(e)
+    if e.filename is not None:
+        return f"{user_path(e.filename)}: {reason}"
+    return reason
+
+
+def _fail(message: str, stdout_broken: bool = False) -> None:
+    if _debug:
+        import traceback
+
+        traceback.print_exc()
+    if stdout_broken:
+        # Python flushes stdout again on exit: send what is left to /dev/null, so that
+        # the error stays one line.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    print(f"nmtkit: error: {message}", file=sys.stderr, flush=True)
+    sys.exit(EXIT_ERROR)
 
 
 def main() -> None:
-    """Entry point: one-line errors with status 2, status 130 on Ctrl-C."""
+    """Entry point: one-line errors with status 2, 130 on Ctrl-C, 143 on SIGTERM."""
     import signal
 
     from nmtkit.errors import NmtkitError
 
-    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGINT, _exit_on_signal(EXIT_SIGINT))
+    signal.signal(signal.SIGTERM, _exit_on_signal(EXIT_SIGTERM))
     try:
-        app()
+        status = app(standalone_mode=False)
     except NmtkitError as e:
-        print(f"nmtkit: error: {e}", file=sys.stderr)
-        sys.exit(2)
+        _fail(str(e))
+    except OSError as e:
+        _fail(describe_os_error(e), stdout_broken=e.filename == "<stdout>")
+    except typer.Abort:
+        sys.exit(EXIT_SIGINT)
+    except Exception as e:
+        # click's usage errors (typer vendors click, so match by shape, not by class)
+        if type(e).__name__ == "NoArgsIsHelpError":
+            print(e.format_message(), file=sys.stderr)
+            sys.exit(EXIT_ERROR)
+        if getattr(e, "exit_code", None) == EXIT_ERROR and hasattr(e, "format_message"):
+            ctx = getattr(e, "ctx", None)
+            _fail(f"{e.format_message()} (see {ctx.command_path if ctx else 'nmtkit'} --help)")
+        raise
+    sys.exit(status or 0)

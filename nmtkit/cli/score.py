@@ -36,6 +36,8 @@ def score(
         hyps = list(decode_lines(sys.stdin.buffer, "<stdin>"))
     else:
         hyps = read_lines(hyp)
+    if not refs and not hyps:
+        raise NmtkitError(f"{ref} and {hyp or '<stdin>'} are both empty; nothing to score")
     scores = run(hyps, refs, names, hyp_name=str(hyp or "<stdin>"), ref_name=str(ref))
     if json_out:
         typer.echo(json.dumps({s.metric: {"score": s.score, "signature": s.signature}

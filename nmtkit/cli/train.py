@@ -22,6 +22,9 @@ def train(
     data: Path = typer.Option(..., "--data", "-d", help="Data folder (preprocess + build-vocab)."),
     model_dir: Path = typer.Option(..., "--model-dir", "-m", help="Model folder to write."),
     device: str = typer.Option("cpu", help="cpu, cuda or cuda:N."),
+    overwrite: bool = typer.Option(
+        False, help="Train a new model in place of the one in --model-dir (kept until the new "
+                    "one reaches its first checkpoint)."),
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress",
         help="Progress display (default: on when stderr is a terminal, else log lines)."),
@@ -38,7 +41,7 @@ def train(
     use_bar = sys.stderr.isatty() if progress is None else progress
     display = ProgressDisplay() if use_bar else LogLines()
     with display:
-        result = run(cfg, data, model_dir, display, device)
+        result = run(cfg, data, model_dir, display, device, overwrite)
     best = result.best
     summary = (f"trained {result.steps} steps ({result.epochs:.2f} epochs) in "
                f"{result.seconds:.0f}s, {result.tokens_per_sec:,.0f} target tokens/s, "

@@ -41,23 +41,19 @@ def translate(
     compile: str = typer.Option(
         "auto", help="torch.compile the decoding loop: on, off, or auto (only where it was "
                      "measured faster; see README)."),
-    threads: int = typer.Option(0, help="Torch intra-op threads (0: torch's default)."),
+    threads: int = typer.Option(0, min=0, help="Torch intra-op threads (0: torch's default)."),
 ):
     import signal
     import sys
 
-    from nmtkit.api import load_translator
-    from nmtkit.cli.common import info, warn
-    from nmtkit.fileio import atomic_path, decode_lines
+    from nmtkit.cli.common import check_output_file, info, warn
+    from nmtkit.fileio import atomic_path, open_input
     from nmtkit.search.common import SearchOptions
     from nmtkit.translator import TranslateOptions
 
     # Behave like a Unix filter: `nmtkit translate < in | head -3` ends quietly.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    import torch
-
-    if threads:
-        torch.set_num_threads(threads)
+    # Every option is checked before the model is loaded.
     opts = TranslateOptions(
         SearchOptions(beam=beam, length_penalty=length_penalty, length_norm=length_norm,
                       max_len_ratio=max_len_ratio, max_len=max_len, min_len=min_len,
@@ -66,27 +62,31 @@ def translate(
                       temperature=temperature, top_k=top_k, top_p=top_p, seed=seed),
         batch_size=batch_size, chunk_size=chunk_size, device=device, precision=precision,
         compile=compile)
+    source = open_input(input, "input") if input else sys.stdin.buffer
+    if output is not None:
+        check_output_file(output, "--output")
+
+    import torch
+
+    from nmtkit.api import load_translator
+    from nmtkit.output import translate_stream
+
+    if threads:
+        torch.set_num_threads(threads)
     translator = load_translator(model_dir, opts, on_warning=warn)
-    source = open(input, "rb") if input else sys.stdin.buffer
-    lines = decode_lines(source, str(input) if input else "<stdin>")
-
-    def write_all(out) -> None:
-        index = 0
-        for chunk in translator.stream(lines):
-            for t in chunk:
-                if n_best > 1:
-                    for text, score in t.n_best:
-                        out.write(f"{index} ||| {text} ||| {score:.4f}\n")
-                else:
-                    out.write(t.text + "\n")
-                index += 1
-            out.flush()
-
+    name = str(input) if input else "<stdin>"
     if output is None:
-        write_all(sys.stdout)
+        try:
+            translate_stream(translator, source, name, sys.stdout, warn)
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, "<stdout>") from None
     else:
         with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as out:
-            write_all(out)
+            try:
+                translate_stream(translator, source, name, out, warn)
+                out.flush()
+            except OSError as e:
+                raise OSError(e.errno, e.strerror, str(output)) from None
     stats = translator.compile_stats
     if stats.graphs:
         info(f"compiled decoding loop: {stats.graphs} graphs compiled in {stats.seconds:.1f}s")

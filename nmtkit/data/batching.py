@@ -10,6 +10,7 @@ import torch
 
 from nmtkit.data.corpus import Corpus, PieceTable
 from nmtkit.data.vocab import BOS, EOS, PAD, Vocab
+from nmtkit.errors import DataError
 
 
 @dataclass
@@ -55,11 +56,16 @@ class ParallelData:
 
     def __init__(self, data_dir: Path, split: str, src_vocab: Vocab, tgt_vocab: Vocab):
         data_dir = Path(data_dir)
-        self.src = Corpus(data_dir / f"{split}.src")
-        self.tgt = Corpus(data_dir / f"{split}.tgt")
+        src_pieces = PieceTable.load(data_dir / "pieces.src.tsv").pieces
+        tgt_pieces = PieceTable.load(data_dir / "pieces.tgt.tsv").pieces
+        self.src = Corpus(data_dir / f"{split}.src", len(src_pieces))
+        self.tgt = Corpus(data_dir / f"{split}.tgt", len(tgt_pieces))
+        if len(self.src) != len(self.tgt):
+            raise DataError(f"{data_dir}: damaged ({split}.src has {len(self.src)} sentences "
+                            f"but {split}.tgt has {len(self.tgt)}); run nmtkit preprocess again")
         # Piece-table ids -> vocabulary ids, applied per batch so the corpus stays mapped.
-        self.src_map = src_vocab.lookup_array(PieceTable.load(data_dir / "pieces.src.tsv").pieces)
-        self.tgt_map = tgt_vocab.lookup_array(PieceTable.load(data_dir / "pieces.tgt.tsv").pieces)
+        self.src_map = src_vocab.lookup_array(src_pieces)
+        self.tgt_map = tgt_vocab.lookup_array(tgt_pieces)
 
     def __len__(self) -> int:
         return len(self.src)

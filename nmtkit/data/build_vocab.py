@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from nmtkit.checks import check_fields, cli_name, ranged
 from nmtkit.data.corpus import PieceTable
 from nmtkit.data.preprocess import load_manifest
 from nmtkit.data.vocab import Vocab
-from nmtkit.fileio import atomic_write_text
+from nmtkit.fileio import write_json
 
 
 @dataclass
 class VocabOptions:
     data_dir: Path
-    min_freq: int = 1
-    max_size: int = 0  # 0: no limit
+    min_freq: int = ranged(1, lo=1)
+    max_size: int = ranged(0, lo=0)  # 0: no limit
     shared: bool = False  # one vocabulary for both sides (needed to share embeddings)
+
+    def __post_init__(self):
+        check_fields(self, cli_name)
 
 
 @dataclass
@@ -48,5 +51,5 @@ def build_vocab(opts: VocabOptions) -> VocabReport:
     options = asdict(opts)
     options["data_dir"] = str(opts.data_dir)
     options["shared"] = shared
-    atomic_write_text(data_dir / "vocab.json", json.dumps(options, indent=2) + "\n")
+    write_json(data_dir / "vocab.json", options)
     return VocabReport(shared, {s: len(v) for s, v in vocabs.items()}, coverage)

@@ -18,6 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from nmtkit.errors import DataError
+from nmtkit.fileio import iter_lines
+
+FIX = "run nmtkit preprocess again"
 
 
 class PieceTable:
@@ -49,14 +52,15 @@ class PieceTable:
     @classmethod
     def load(cls, path: Path) -> PieceTable:
         table = cls()
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                piece, sep, count = line.rstrip("\n").rpartition("\t")
-                if not sep or not count.isdigit():
-                    raise DataError(f"{path}:{lineno}: expected PIECE<TAB>COUNT")
-                table.index[piece] = len(table.pieces)
-                table.pieces.append(piece)
-                table.counts.append(int(count))
+        for lineno, line in enumerate(iter_lines(path), 1):
+            piece, sep, count = line.rpartition("\t")
+            if not sep or not count.isdigit():
+                raise DataError(f"{path}:{lineno}: expected PIECE<TAB>COUNT; {FIX}")
+            if piece in table.index:
+                raise DataError(f"{path}:{lineno}: piece {piece!r} listed twice; {FIX}")
+            table.index[piece] = len(table.pieces)
+            table.pieces.append(piece)
+            table.counts.append(int(count))
         return table
 
 
@@ -78,24 +82,48 @@ class CorpusWriter:
         return len(self._offsets) - 1
 
 
-class Corpus:
-    """Read-only view of an encoded corpus, backed by memory maps."""
+def _map(path: Path, dtype: str) -> np.ndarray:
+    size = np.dtype(dtype).itemsize
+    try:
+        n_bytes = path.stat().st_size
+    except FileNotFoundError:
+        raise DataError(f"{path}: missing; {FIX}") from None
+    if n_bytes % size:
+        raise DataError(f"{path}: damaged ({n_bytes} bytes is not a whole number of "
+                        f"{size}-byte entries); {FIX}")
+    if n_bytes == 0:  # numpy cannot map an empty file
+        return np.zeros(0, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r")
 
-    def __init__(self, stem: Path):
+
+class Corpus:
+    """Read-only view of an encoded corpus, backed by memory maps.
+
+    The files are checked on opening: whole entries, offsets that start at 0, never
+    decrease and end at the number of ids, and (given ``n_pieces``) every id inside the
+    piece table. A damaged file is one line naming it, not a crash mid-training.
+    """
+
+    def __init__(self, stem: Path, n_pieces: int | None = None):
         stem = Path(stem)
         ids_path, idx_path = Path(f"{stem}.ids"), Path(f"{stem}.idx")
-        for p in (ids_path, idx_path):
-            if not p.exists():
-                raise DataError(f"{p}: missing; run nmtkit preprocess first")
-        self.offsets = np.memmap(idx_path, dtype="<i8", mode="r")
-        n_tokens = int(self.offsets[-1]) if len(self.offsets) else 0
-        if n_tokens:
-            self.ids = np.memmap(ids_path, dtype="<i4", mode="r")
-        else:  # numpy cannot map an empty file
-            self.ids = np.zeros(0, dtype="<i4")
+        self.offsets = _map(idx_path, "<i8")
+        self.ids = _map(ids_path, "<i4")
+        offsets = self.offsets
+        if len(offsets) == 0 or offsets[0] != 0 or bool((np.diff(offsets) < 0).any()):
+            raise DataError(f"{idx_path}: damaged (offsets must start at 0 and never "
+                            f"decrease); {FIX}")
+        n_tokens = int(offsets[-1])
         if len(self.ids) != n_tokens:
-            raise DataError(f"{ids_path}: {len(self.ids)} tokens but {idx_path} says {n_tokens}")
-        self.lengths = np.diff(self.offsets).astype(np.int64)
+            raise DataError(f"{ids_path}: {len(self.ids)} ids but {idx_path} says {n_tokens}; "
+                            f"{FIX}")
+        if n_pieces is not None and n_tokens:
+            lo, hi = int(self.ids.min()), int(self.ids.max())
+            if lo < 0 or hi >= n_pieces:
+                bad = lo if lo < 0 else hi
+                raise DataError(f"{ids_path}: damaged (piece id {bad} is outside the piece "
+                                f"table of {n_pieces} pieces); {FIX}")
+        self.lengths = np.diff(offsets).astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.lengths)

@@ -11,8 +11,8 @@ The data folder holds:
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,12 +20,22 @@ from pathlib import Path
 import nmtkit
 from nmtkit.data.corpus import CorpusWriter, PieceTable
 from nmtkit.data.text import FilterCounts, FilterOptions, drop_reason, normalize
-from nmtkit.data.units import UNITS, build_tokenizer, train_sentencepiece
-from nmtkit.errors import DataError, NmtkitError
-from nmtkit.fileio import atomic_dir, count_lines, iter_lines
+from nmtkit.checks import check_fields, cli_name, one_of, ranged
+from nmtkit.data.units import (
+    SPM_MODEL_TYPES,
+    UNITS,
+    TokenizerSpec,
+    build_tokenizer,
+    train_sentencepiece,
+)
+from nmtkit.errors import ConfigError, DataError, NmtkitError
+from nmtkit.fileio import atomic_dir, count_lines, iter_lines, open_input, read_json, write_json
+from nmtkit.folders import check_not_holding_inputs, check_replaceable
+from nmtkit.formats import check_format
 
 log = logging.getLogger(__name__)
 SIDES = ("src", "tgt")
+MANIFEST_KEYS = ("tokenizer", "splits", "pieces")
 
 
 @dataclass
@@ -35,13 +45,22 @@ class PreprocessOptions:
     out: Path
     valid_src: Path | None = None
     valid_tgt: Path | None = None
-    units: str = "spm"
-    spm_vocab_size: int = 8000
-    spm_model_type: str = "unigram"
+    units: str = one_of("spm", UNITS)
+    spm_vocab_size: int = ranged(8000, lo=1)
+    spm_model_type: str = one_of("unigram", SPM_MODEL_TYPES)
     joint: bool = True  # one sentencepiece model for both sides
     filter: FilterOptions = field(default_factory=FilterOptions)
-    seed: int = 1
+    seed: int = ranged(1, lo=0)
     overwrite: bool = False
+
+    def __post_init__(self):
+        check_fields(self, cli_name)
+        check_fields(self.filter, cli_name)
+        if self.filter.min_len > self.filter.max_len:
+            raise ConfigError(f"--min-len {self.filter.min_len} is more than --max-len "
+                              f"{self.filter.max_len}")
+        if (self.valid_src is None) != (self.valid_tgt is None):
+            raise ConfigError("give both --valid-src and --valid-tgt, or neither")
 
 
 @dataclass
@@ -77,41 +96,67 @@ def _check_pair(src: Path, tgt: Path) -> int:
 
 def _write_normalized(src: Path, tgt: Path, out_src: Path, out_tgt: Path) -> None:
     """Normalised copies of both sides (for sentencepiece training), empty pairs left out."""
+    n = 0
     with open(out_src, "w", encoding="utf-8") as fs, open(out_tgt, "w", encoding="utf-8") as ft:
         for s, t in zip(iter_lines(src), iter_lines(tgt)):
             s, t = normalize(s), normalize(t)
             if s and t:
                 fs.write(s + "\n")
                 ft.write(t + "\n")
+                n += 1
+    if n == 0:
+        raise DataError(f"{src}, {tgt}: no pair has text on both sides; nothing to train "
+                        "sentencepiece on")
+
+
+def _check_output(opts: PreprocessOptions, inputs: list[Path]) -> Path:
+    """The data folder to write, as an absolute path, once it is safe to write there."""
+    out = Path(os.path.abspath(opts.out))
+    check_not_holding_inputs(out, inputs, "--out")
+    if out.exists() and not opts.overwrite and not (out.is_dir() and not any(out.iterdir())):
+        raise NmtkitError(f"{opts.out}: already exists; pass --overwrite to replace it")
+    check_replaceable(out, "data", "--out")
+    return out
+
+
+def _check_kept(report: SplitReport, opts: PreprocessOptions) -> None:
+    if report.kept:
+        return
+    reasons = ", ".join(f"{n} {opts.filter.describe(r)}" for r, n in report.dropped.items() if n)
+    raise DataError(f"{report.src}, {report.tgt}: no {report.name} pair is left of "
+                    f"{report.lines} ({reasons or 'the files are empty'}); check the files "
+                    "or loosen the filter")
 
 
 def preprocess(opts: PreprocessOptions) -> PreprocessReport:
     start = time.time()
-    if opts.units not in UNITS:
-        raise NmtkitError(f"unknown units '{opts.units}'; valid: {', '.join(UNITS)}")
-    if (opts.valid_src is None) != (opts.valid_tgt is None):
-        raise NmtkitError("give both --valid-src and --valid-tgt, or neither")
     splits = [("train", Path(opts.src), Path(opts.tgt))]
     if opts.valid_src is not None:
         splits.append(("valid", Path(opts.valid_src), Path(opts.valid_tgt)))
+    inputs = [p for _, s, t in splits for p in (s, t)]
+    for p in inputs:
+        open_input(p, "input").close()
+    out = _check_output(opts, inputs)
     line_counts = {name: _check_pair(s, t) for name, s, t in splits}
 
-    with atomic_dir(Path(opts.out), overwrite=opts.overwrite) as tmp:
+    with atomic_dir(out, overwrite=opts.overwrite) as tmp:
         files: dict[str, str | None] = {"src": None, "tgt": None}
         if opts.units == "spm":
             norm = {side: tmp / f".train.norm.{side}" for side in SIDES}
             _write_normalized(splits[0][1], splits[0][2], norm["src"], norm["tgt"])
             log.info("training sentencepiece (%s, %d pieces)", opts.spm_model_type,
                      opts.spm_vocab_size)
+            given = {"src": opts.src, "tgt": opts.tgt}
             if opts.joint:
                 model = train_sentencepiece([norm["src"], norm["tgt"]], tmp / "spm",
-                                            opts.spm_vocab_size, opts.spm_model_type, opts.seed)
+                                            opts.spm_vocab_size, opts.spm_model_type, opts.seed,
+                                            f"{opts.src}, {opts.tgt}")
                 files = {"src": model.name, "tgt": model.name}
             else:
                 for side in SIDES:
                     model = train_sentencepiece([norm[side]], tmp / f"spm.{side}",
                                                 opts.spm_vocab_size, opts.spm_model_type,
-                                                opts.seed)
+                                                opts.seed, str(given[side]))
                     files[side] = model.name
             for p in norm.values():
                 p.unlink()
@@ -125,6 +170,7 @@ def preprocess(opts: PreprocessOptions) -> PreprocessReport:
         reports = []
         for name, src, tgt in splits:
             reports.append(_encode_split(name, src, tgt, tmp, tokenizers, tables, opts))
+            _check_kept(reports[-1], opts)
             log.info("%s: kept %d of %d pairs", name, reports[-1].kept, reports[-1].lines)
         for side in SIDES:
             tables[side].save(tmp / f"pieces.{side}.tsv")
@@ -147,7 +193,7 @@ def preprocess(opts: PreprocessOptions) -> PreprocessReport:
             "splits": {r.name: asdict(r) for r in reports},
             "pieces": {side: len(tables[side].pieces) for side in SIDES},
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        write_json(tmp / "manifest.json", manifest)
     return PreprocessReport(
         out=Path(opts.out), units=opts.units, splits=reports,
         pieces={side: len(tables[side].pieces) for side in SIDES},
@@ -187,12 +233,17 @@ def _encode_split(name, src, tgt, tmp, tokenizers, tables, opts) -> SplitReport:
 
 
 def load_manifest(data_dir: Path) -> dict:
-    path = Path(data_dir) / "manifest.json"
+    data_dir = Path(data_dir)
+    path = data_dir / "manifest.json"
+    if not data_dir.is_dir():
+        raise NmtkitError(f"{data_dir}: no such data folder; run nmtkit preprocess")
     if not path.exists():
         raise NmtkitError(f"{data_dir}: not a data folder (no manifest.json); "
                           "run nmtkit preprocess")
-    manifest = json.loads(path.read_text())
-    if manifest.get("format_version", 0) > nmtkit.FORMAT_VERSION:
-        raise NmtkitError(f"{path}: made by a newer nmtkit (format "
-                          f"{manifest['format_version']}); upgrade nmtkit")
+    manifest = read_json(path, "data folder manifest")
+    fix = "run nmtkit preprocess again"
+    check_format(manifest, path, MANIFEST_KEYS, fix)
+    TokenizerSpec.from_json(manifest["tokenizer"], str(path))
+    if not isinstance(manifest["splits"], dict) or "train" not in manifest["splits"]:
+        raise NmtkitError(f"{path}: damaged (no train split); {fix}")
     return manifest

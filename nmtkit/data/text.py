@@ -6,6 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from nmtkit.checks import ranged
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -16,9 +18,15 @@ def normalize(line: str) -> str:
 
 @dataclass
 class FilterOptions:
-    max_len: int = 250  # units (pieces, characters or words) per side
-    min_len: int = 1
-    max_ratio: float = 3.0  # longer side / shorter side, in units; 0 disables
+    max_len: int = ranged(250, lo=1)  # units (pieces, characters or words) per side
+    min_len: int = ranged(1, lo=0)
+    max_ratio: float = ranged(3.0, lo=0)  # longer side / shorter side, in units; 0 disables
+
+    def describe(self, reason: str) -> str:
+        """The option behind a drop reason, as the command line spells it."""
+        return {"empty": "empty on a side", "too_long": f"--max-len {self.max_len}",
+                "too_short": f"--min-len {self.min_len}",
+                "ratio": f"--max-ratio {self.max_ratio:g}"}[reason]
 
 
 @dataclass

@@ -6,6 +6,7 @@ and back. Characters and sentencepiece mark a word start or space with U+2581 (â
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -13,6 +14,7 @@ from nmtkit.errors import NmtkitError
 
 SPACE = "\u2581"
 UNITS = ("spm", "char", "word")
+SPM_MODEL_TYPES = ("unigram", "bpe")
 
 
 class Tokenizer(Protocol):
@@ -56,12 +58,14 @@ class SentencePieceTokenizer:
 
 
 def train_sentencepiece(
-    inputs: list[Path], prefix: Path, vocab_size: int, model_type: str, seed: int = 1
+    inputs: list[Path], prefix: Path, vocab_size: int, model_type: str, seed: int = 1,
+    label: str = "",
 ) -> Path:
-    """Train a sentencepiece model on normalised text files; returns the .model path."""
+    """Train a sentencepiece model on normalised text files; returns the .model path.
+    ``label`` names the user's files that ``inputs`` were made from, for messages."""
     import sentencepiece as spm
 
-    if model_type not in ("unigram", "bpe"):
+    if model_type not in SPM_MODEL_TYPES:
         raise NmtkitError(f"sentencepiece model type '{model_type}': expected unigram or bpe")
     spm.set_random_generator_seed(seed)  # sampling and shuffling, for repeatable runs
     try:
@@ -81,7 +85,9 @@ def train_sentencepiece(
             minloglevel=2,
         )
     except RuntimeError as e:
-        raise NmtkitError(f"sentencepiece training failed: {e}") from None
+        detail = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+        raise NmtkitError(f"{label or ', '.join(map(str, inputs))}: sentencepiece training "
+                          f"failed: {detail}") from None
     return Path(f"{prefix}.model")
 
 
@@ -95,3 +101,38 @@ def build_tokenizer(units: str, spm_model: Path | None = None) -> Tokenizer:
     if units == "word":
         return WordTokenizer()
     raise NmtkitError(f"unknown units '{units}'; valid: {', '.join(UNITS)}")
+
+
+@dataclass(frozen=True)
+class TokenizerSpec:
+    """How a folder's text is split into pieces: the units, and for sentencepiece the model
+    file of each side (one file for both with a joint model). Saved as the ``tokenizer``
+    section of a data folder's manifest and as a model folder's ``tokenizer.json``."""
+
+    units: str
+    src_model: str | None = None
+    tgt_model: str | None = None
+
+    @classmethod
+    def from_json(cls, doc: object, where: str) -> TokenizerSpec:
+        if not isinstance(doc, dict) or doc.get("units") not in UNITS:
+            raise NmtkitError(f"{where}: damaged tokenizer spec (expected units "
+                              f"{', '.join(UNITS)}, got {doc!r:.80})")
+        names = {k: doc.get(k) for k in ("src_model", "tgt_model")}
+        for key, name in names.items():
+            bad_name = name is not None and (not isinstance(name, str) or "/" in name
+                                             or name.startswith("."))
+            if bad_name or (doc["units"] == "spm" and not name):
+                raise NmtkitError(f"{where}: damaged tokenizer spec ({key}: {name!r})")
+        return cls(doc["units"], names["src_model"], names["tgt_model"])
+
+    def to_json(self) -> dict:
+        return {"units": self.units, "src_model": self.src_model, "tgt_model": self.tgt_model}
+
+    def files(self) -> list[str]:
+        """The sentencepiece model files, each once."""
+        return sorted({n for n in (self.src_model, self.tgt_model) if n})
+
+    def build(self, folder: Path, side: str) -> Tokenizer:
+        name = self.src_model if side == "src" else self.tgt_model
+        return build_tokenizer(self.units, Path(folder) / name if name else None)

@@ -76,18 +76,20 @@ class Vocab:
 
     @classmethod
     def load(cls, path: Path) -> Vocab:
-        tokens, counts = [], []
-        try:
-            f = open(path, encoding="utf-8")
-        except OSError as e:
-            raise DataError(f"{path}: cannot read vocabulary: {e.strerror}") from None
-        with f:
-            for lineno, line in enumerate(f, 1):
-                tok, sep, count = line.rstrip("\n").rpartition("\t")
-                if not sep or not count.isdigit():
-                    raise DataError(f"{path}:{lineno}: expected TOKEN<TAB>COUNT")
-                tokens.append(tok)
-                counts.append(int(count))
+        from nmtkit.fileio import iter_lines
+
+        tokens, counts, seen = [], [], set()
+        for lineno, line in enumerate(iter_lines(path), 1):
+            tok, sep, count = line.rpartition("\t")
+            if not sep or not count.isdigit():
+                raise DataError(f"{path}:{lineno}: damaged vocabulary: expected "
+                                "TOKEN<TAB>COUNT")
+            if tok in seen:
+                raise DataError(f"{path}:{lineno}: damaged vocabulary: {tok!r} listed twice")
+            seen.add(tok)
+            tokens.append(tok)
+            counts.append(int(count))
         if tuple(tokens[: len(SPECIALS)]) != SPECIALS:
-            raise DataError(f"{path}:1: a vocabulary must start with {', '.join(SPECIALS)}")
+            raise DataError(f"{path}:1: damaged vocabulary: it must start with "
+                            f"{', '.join(SPECIALS)}")
         return cls(tokens, counts)

@@ -6,9 +6,8 @@ import torch
 from torch import nn
 
 from nmtkit.data.vocab import PAD
+from nmtkit.config import INITS
 from nmtkit.errors import ConfigError
-
-INITS = ("uniform", "xavier", "default")
 
 
 @torch.no_grad()

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from nmtkit.checks import one_of, ranged
 from nmtkit.errors import ConfigError
 from nmtkit.models.interfaces import masked_softmax
 from nmtkit.models.positions import build_positions
@@ -24,29 +25,24 @@ from nmtkit.models.positions import build_positions
 
 @dataclass
 class TransformerConfig:
-    layers: int = 6
-    heads: int = 8
-    ff_size: int = 2048  # inner size of the position-wise feed-forward network
-    dropout: float = 0.1  # on embeddings + positions, sublayer outputs, feed-forward inner
-    attention_dropout: float = 0.1  # on attention weights
+    layers: int = ranged(6, lo=1)
+    heads: int = ranged(8, lo=1)
+    ff_size: int = ranged(2048, lo=1)  # inner size of the position-wise feed-forward network
+    # on embeddings + positions, sublayer outputs, feed-forward inner
+    dropout: float = ranged(0.1, 0.0, 1.0, hi_open=True)
+    attention_dropout: float = ranged(0.1, 0.0, 1.0, hi_open=True)  # on attention weights
     pre_norm: bool = True  # layer norm before each sublayer (else after the residual sum)
-    positions: str = "sinusoidal"  # sinusoidal | learned
-    max_positions: int = 1024  # table size of learned positions
+    positions: str = one_of("sinusoidal", ("sinusoidal", "learned"))
+    max_positions: int = ranged(1024, lo=1)  # table size of learned positions
     scale_embeddings: bool = True  # multiply embeddings by sqrt(d_model) before positions
 
 
 def check_config(cfg: TransformerConfig, d_model: int, where: str) -> None:
-    """Raise ConfigError for options that cannot build a model of width ``d_model``."""
-    if cfg.layers < 1:
-        raise ConfigError(f"{where}.layers must be at least 1, got {cfg.layers}")
-    if cfg.heads < 1 or d_model % cfg.heads:
+    """Raise ConfigError for options that cannot build a model of width ``d_model`` (the
+    ranges of single values are checked with the config, see :mod:`nmtkit.checks`)."""
+    if d_model % cfg.heads:
         raise ConfigError(f"{where}.heads ({cfg.heads}) must divide the model size "
                           f"({d_model}, model.embed_dim)")
-    if cfg.ff_size < 1:
-        raise ConfigError(f"{where}.ff_size must be positive, got {cfg.ff_size}")
-    for name in ("dropout", "attention_dropout"):
-        if not 0.0 <= getattr(cfg, name) < 1.0:
-            raise ConfigError(f"{where}.{name} must be in [0, 1), got {getattr(cfg, name)}")
 
 
 def embed_inputs(cfg: TransformerConfig, d_model: int, where: str) -> tuple[float, nn.Module]:

@@ -7,6 +7,7 @@ from torch import nn
 from nmtkit.errors import ConfigError
 
 CELLS = {"lstm": (nn.LSTM, nn.LSTMCell), "gru": (nn.GRU, nn.GRUCell), "rnn": (nn.RNN, nn.RNNCell)}
+CELL_NAMES = tuple(CELLS)
 
 
 def check_cell(cell: str, where: str) -> str:

@@ -6,25 +6,41 @@ from dataclasses import dataclass
 
 import torch
 
+from nmtkit.checks import check_fields, cli_name, one_of, ranged
 from nmtkit.data.vocab import EOS
+from nmtkit.errors import ConfigError
+
+LENGTH_NORMS = ("gnmt", "average", "none")
 
 
 @dataclass
 class SearchOptions:
-    beam: int = 1  # 1: greedy
-    length_penalty: float = 1.0  # GNMT alpha: score / ((5 + len) / 6) ** alpha; 0: raw sum
-    length_norm: str = "gnmt"  # gnmt (uses length_penalty) | average (score / len) | none
-    max_len_ratio: float = 2.0  # at most ratio * source length + 10 target pieces ...
-    max_len: int = 256  # ... and never more than this
-    min_len: int = 0  # at least this many pieces ...
-    min_len_ratio: float = 0.0  # ... and at least ratio * source length
-    no_repeat_ngram: int = 0  # > 0: never repeat an n-gram of this size in a hypothesis
-    n_best: int = 1
+    """Search options, checked when made; a bad value is a ConfigError naming the
+    command-line option (``--beam``, ...)."""
+
+    beam: int = ranged(1, lo=1)  # 1: greedy
+    # GNMT alpha: score / ((5 + len) / 6) ** alpha; 0: raw sum
+    length_penalty: float = ranged(1.0, lo=0)
+    length_norm: str = one_of("gnmt", LENGTH_NORMS)  # gnmt (alpha) | average | none
+    max_len_ratio: float = ranged(2.0, lo=0)  # at most ratio * source length + 10 pieces ...
+    max_len: int = ranged(256, lo=1)  # ... and never more than this
+    min_len: int = ranged(0, lo=0)  # at least this many pieces ...
+    min_len_ratio: float = ranged(0.0, lo=0)  # ... and at least ratio * source length
+    no_repeat_ngram: int = ranged(0, lo=0)  # > 0: never repeat an n-gram of this size
+    n_best: int = ranged(1, lo=1)
     sampling: bool = False  # draw each token instead of searching (beam is ignored)
-    temperature: float = 1.0
-    top_k: int = 0  # 0: no limit
-    top_p: float = 1.0  # nucleus sampling; 1: no limit
-    seed: int = 0
+    temperature: float = ranged(1.0, lo=0, lo_open=True)
+    top_k: int = ranged(0, lo=0)  # 0: no limit
+    top_p: float = ranged(1.0, 0.0, 1.0, lo_open=True)  # nucleus sampling; 1: no limit
+    seed: int = ranged(0, lo=0)
+
+    def __post_init__(self):
+        check_fields(self, lambda name: "--sample" if name == "sampling" else cli_name(name))
+        if self.sampling and self.n_best > 1:
+            raise ConfigError("--n-best cannot be used with --sample (sampling draws one "
+                              "translation per line)")
+        if not self.sampling and self.n_best > self.beam:
+            raise ConfigError(f"--n-best ({self.n_best}) cannot exceed --beam ({self.beam})")
 
 
 @dataclass

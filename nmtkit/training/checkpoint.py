@@ -19,9 +19,8 @@ came from an outside package, so that loading where it is missing names what to 
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,17 +28,24 @@ from typing import Any
 import torch
 
 import nmtkit
-from nmtkit.config import Config, from_dict, load_yaml, save_yaml, to_dict
-from nmtkit.data.units import Tokenizer, build_tokenizer
+from nmtkit.config import Config, from_dict, load_yaml, save_yaml
+from nmtkit.data.units import Tokenizer, TokenizerSpec
 from nmtkit.data.vocab import Vocab
 from nmtkit.errors import ConfigError, NmtkitError
-from nmtkit.fileio import atomic_path, atomic_write_text
+from nmtkit.fileio import (
+    atomic_path,
+    file_fingerprint,
+    read_json,
+    write_json,
+)
+from nmtkit.formats import check_format
 from nmtkit.registry import ATTENTION, BRIDGES, DECODERS, ENCODERS, Registry, load_builtins
 
 # The registry of each component key of ``model`` in the config.
 COMPONENT_REGISTRIES: dict[str, Registry] = {
     "encoder": ENCODERS, "decoder": DECODERS, "attention": ATTENTION, "bridge": BRIDGES,
 }
+RETRAIN = "train the model again, or restore the folder from a copy"
 
 
 @dataclass
@@ -56,18 +62,68 @@ class LoadedModel:
 
 
 def save_tensors(obj: dict, path: Path) -> None:
+    """``torch.save`` through a file we opened, so that a full disk is an ``OSError`` that
+    names ``path`` (given a path, torch reports only an internal error)."""
+    path = Path(path)
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        try:
+            with open(tmp, "wb") as f:
+                torch.save(obj, f)
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, str(path)) from None
 
 
 def load_tensors(path: Path) -> dict:
+    """A dict of tensors (and plain values) saved by :func:`save_tensors`; never unpickles
+    anything else, so a hostile file cannot run code."""
+    path = Path(path)
+    if path.is_dir():
+        raise NmtkitError(f"{path}: is a folder, not a tensor file")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about foreign pickles: we refuse them
+            warnings.simplefilter("ignore")
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise NmtkitError(f"{path}: missing") from None
     except Exception as e:  # noqa: BLE001 -- corrupt or foreign: never fall back to unpickling
         raise NmtkitError(f"{path}: not a valid nmtkit tensor file "
-                          f"({e.__class__.__name__})") from None
+                          f"({e.__class__.__name__}); {RETRAIN}") from None
+    if not isinstance(obj, dict):
+        raise NmtkitError(f"{path}: not a valid nmtkit tensor file (no mapping inside)")
+    return obj
+
+
+def non_finite(state: dict[str, torch.Tensor]) -> tuple[int, int, str | None]:
+    """(non-finite values, all values, the first tensor holding one) of a state dict."""
+    bad, total, first = 0, 0, None
+    for name, t in state.items():
+        if not isinstance(t, torch.Tensor) or not t.is_floating_point():
+            continue
+        n = int(t.numel() - torch.isfinite(t).sum())
+        total += t.numel()
+        if n:
+            bad += n
+            first = first or name
+    return bad, total, first
+
+
+def describe_misfit(expected: dict, got: dict) -> str | None:
+    """What keeps ``got`` (a loaded state dict) from fitting a model whose state dict is
+    ``expected``; None when it fits."""
+    problems = []
+    for name, want in expected.items():
+        have = got.get(name)
+        if not isinstance(have, torch.Tensor):
+            problems.append(f"{name} is missing")
+        elif have.shape != want.shape:
+            problems.append(f"{name} has shape {list(have.shape)} in the file but "
+                            f"{list(want.shape)} in the model the config builds")
+    problems += [f"{name} belongs to no part of the model" for name in got
+                 if name not in expected]
+    if not problems:
+        return None
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return problems[0] + more
 
 
 class ModelFolder:
@@ -77,16 +133,19 @@ class ModelFolder:
     # -- writing ----------------------------------------------------------------------
     def prepare(self, config: dict, data_dir: Path, manifest: dict, components: dict,
                 n_parameters: int) -> None:
-        """Write config, vocabularies and tokenizer files (before the first weights)."""
+        """Write config, vocabularies and tokenizer files (before the first weights), with
+        the fingerprint of each file the weights depend on."""
+        import shutil
+
         self.path.mkdir(parents=True, exist_ok=True)
         save_yaml(config, self.path / "config.yaml")
-        tok = dict(manifest["tokenizer"])
-        names = [f"vocab.{side}.tsv" for side in ("src", "tgt")]
-        names += {tok[key] for key in ("src_model", "tgt_model") if tok.get(key)}
+        spec = TokenizerSpec.from_json(manifest["tokenizer"], str(data_dir / "manifest.json"))
+        names = [f"vocab.{side}.tsv" for side in ("src", "tgt")] + spec.files()
         for name in names:
             with atomic_path(self.path / name) as tmp:
                 shutil.copyfile(data_dir / name, tmp)
-        atomic_write_text(self.path / "tokenizer.json", json.dumps(tok, indent=2) + "\n")
+        write_json(self.path / "tokenizer.json", spec.to_json())
+        names.append("tokenizer.json")
         self.write_meta({
             "format_version": nmtkit.FORMAT_VERSION,
             "nmtkit_version": nmtkit.__version__,
@@ -96,12 +155,13 @@ class ModelFolder:
             "plugins": plugin_provenance(components),
             "parameters": n_parameters,
             "data_dir": str(data_dir),
+            "fingerprints": {name: file_fingerprint(self.path / name) for name in names},
         })
 
     def write_meta(self, updates: dict) -> None:
         meta = self.meta() if (self.path / "meta.json").exists() else {}
         meta.update(updates)
-        atomic_write_text(self.path / "meta.json", json.dumps(meta, indent=2) + "\n")
+        write_json(self.path / "meta.json", meta)
 
     def save_weights(self, model: torch.nn.Module) -> None:
         save_tensors({"format_version": nmtkit.FORMAT_VERSION, "model": model.state_dict()},
@@ -113,17 +173,34 @@ class ModelFolder:
     # -- reading ----------------------------------------------------------------------
     def meta(self) -> dict:
         path = self.path / "meta.json"
+        if self.path.is_file():
+            raise NmtkitError(f"{self.path}: is a file, not a model folder")
+        if not self.path.is_dir():
+            raise NmtkitError(f"{self.path}: no such model folder")
         if not path.exists():
             raise NmtkitError(f"{self.path}: not a model folder (no meta.json)")
-        meta = json.loads(path.read_text())
-        if meta.get("format_version", 0) > nmtkit.FORMAT_VERSION:
-            raise NmtkitError(f"{path}: made by a newer nmtkit (format "
-                              f"{meta['format_version']}); upgrade nmtkit")
-        return meta
+        return check_format(read_json(path, "model folder metadata"), path, (), RETRAIN)
 
     def config(self) -> Config:
-        return from_dict(Config, load_yaml(self.path / "config.yaml"),
-                         str(self.path / "config.yaml"))
+        path = self.path / "config.yaml"
+        if not path.exists():
+            raise NmtkitError(f"{path}: missing; {RETRAIN}")
+        return from_dict(Config, load_yaml(path), str(path))
+
+    def check_fingerprints(self, meta: dict) -> None:
+        """Each vocabulary, tokenizer and sentencepiece file is the one the weights were
+        trained with (folders made before fingerprints were recorded are not checked)."""
+        recorded = meta.get("fingerprints") or {}
+        if not isinstance(recorded, dict):
+            raise NmtkitError(f"{self.path / 'meta.json'}: damaged (fingerprints); {RETRAIN}")
+        for name, fingerprint in sorted(recorded.items()):
+            path = self.path / name
+            if not path.is_file():
+                raise NmtkitError(f"{path}: missing; {RETRAIN}")
+            if file_fingerprint(path) != fingerprint:
+                raise NmtkitError(
+                    f"{path}: changed since the model was trained (its sha256 differs from "
+                    f"the one in meta.json); put back the file the model was trained with")
 
     def check_components(self, config: Config, meta: dict) -> None:
         """Every component the config names is registered; else one line saying what
@@ -136,8 +213,8 @@ class ModelFolder:
 
     def _missing_component(self, key: str, registry: Registry, name: str,
                            meta: dict) -> NmtkitError:
-        record = meta.get("plugins", {}).get(f"{key}:{name}")
-        if record:
+        record = (meta.get("plugins") or {}).get(f"{key}:{name}")
+        if isinstance(record, dict):
             dist = record.get("distribution") or "?"
             package = " ".join(filter(None, (dist, record.get("version"))))
             return NmtkitError(f"{self.path}: {key} '{name}' comes from the package {package}"
@@ -148,34 +225,53 @@ class ModelFolder:
             return NmtkitError(f"{self.path}: {e}")
         return NmtkitError(f"{self.path}: {key} '{name}' is not registered")
 
-    def load(self, device: str | torch.device = "cpu") -> LoadedModel:
-        from nmtkit.models.seq2seq import Seq2Seq
-
-        meta = self.meta()
+    def load_state(self, model: torch.nn.Module, vocab_sizes: tuple[int, int]) -> None:
+        """Load ``model.pt`` into ``model``: a file of our format whose tensors fit the
+        model exactly and are all finite; else one line saying which and why."""
         weights = self.path / "model.pt"
         if not weights.exists():
             raise NmtkitError(f"{self.path}: no weights yet (model.pt); training has not "
                               "reached its first checkpoint")
+        payload = load_tensors(weights)
+        check_format(payload, weights, ("model",), RETRAIN)
+        state = payload["model"]
+        if not isinstance(state, dict):
+            raise NmtkitError(f"{weights}: damaged (no state dict); {RETRAIN}")
+        misfit = describe_misfit(model.state_dict(), state)
+        if misfit:
+            raise NmtkitError(
+                f"{weights}: the weights do not fit config.yaml and the vocabularies "
+                f"(vocab.src.tsv {vocab_sizes[0]} entries, vocab.tgt.tsv {vocab_sizes[1]}): "
+                f"{misfit}")
+        bad, total, first = non_finite(state)
+        if bad:
+            raise NmtkitError(f"{weights}: {bad:,} of {total:,} weights are NaN or infinite "
+                              f"(first in {first}); the training diverged or the file is "
+                              f"damaged: use an earlier checkpoint or train again")
+        model.load_state_dict(state)
+
+    def load(self, device: str | torch.device = "cpu") -> LoadedModel:
+        from nmtkit.models.seq2seq import Seq2Seq
+
+        meta = self.meta()
+        if not (self.path / "model.pt").exists():
+            raise NmtkitError(f"{self.path}: no weights yet (model.pt); training has not "
+                              "reached its first checkpoint")
+        self.check_fingerprints(meta)
         config = self.config()
         self.check_components(config, meta)
         src_vocab = Vocab.load(self.path / "vocab.src.tsv")
         tgt_vocab = Vocab.load(self.path / "vocab.tgt.tsv")
-        model = Seq2Seq(config.model, len(src_vocab), len(tgt_vocab))
-        state = load_tensors(weights)
         try:
-            model.load_state_dict(state["model"])
-        except (KeyError, RuntimeError) as e:
-            raise NmtkitError(f"{weights}: weights do not fit the config "
-                              f"({str(e).splitlines()[0]})") from None
+            model = Seq2Seq(config.model, len(src_vocab), len(tgt_vocab))
+        except ConfigError as e:
+            raise NmtkitError(f"{self.path / 'config.yaml'}: {e}") from None
+        self.load_state(model, (len(src_vocab), len(tgt_vocab)))
         model.to(device).eval()
-        tok = json.loads((self.path / "tokenizer.json").read_text())
-
-        def tokenizer(key: str) -> Tokenizer:
-            name = tok.get(key)
-            return build_tokenizer(tok["units"], self.path / name if name else None)
-
-        return LoadedModel(model, config, src_vocab, tgt_vocab, tokenizer("src_model"),
-                           tokenizer("tgt_model"), meta)
+        tok_path = self.path / "tokenizer.json"
+        spec = TokenizerSpec.from_json(read_json(tok_path, "tokenizer spec"), str(tok_path))
+        return LoadedModel(model, config, src_vocab, tgt_vocab, spec.build(self.path, "src"),
+                           spec.build(self.path, "tgt"), meta)
 
 
 def plugin_provenance(components: dict) -> dict:
@@ -194,6 +290,8 @@ def plugin_provenance(components: dict) -> dict:
 
 def resolved_config(config: Config, components: dict) -> dict:
     """The config as saved: components with every option filled in."""
+    from nmtkit.config import to_dict
+
     data = to_dict(config)
     data["model"].update(components)
     return data

@@ -6,10 +6,8 @@ import math
 
 import torch
 
-from nmtkit.config import TrainConfig
+from nmtkit.config import OPTIMIZERS, SCHEDULES, TrainConfig
 from nmtkit.errors import ConfigError
-
-SCHEDULES = ("constant", "noam", "inverse_sqrt", "reduce_on_plateau")
 
 
 def build_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -19,7 +17,8 @@ def build_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
         return torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    raise ConfigError(f"train.optimizer: unknown '{cfg.optimizer}'; valid: adam, adamw, sgd")
+    raise ConfigError(f"train.optimizer: unknown '{cfg.optimizer}'; "
+                      f"valid: {', '.join(OPTIMIZERS)}")
 
 
 def lr_factor(step: int, cfg: TrainConfig, d_model: int) -> float:

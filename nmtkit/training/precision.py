@@ -7,9 +7,8 @@ import contextlib
 
 import torch
 
+from nmtkit.config import PRECISIONS
 from nmtkit.errors import ConfigError
-
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def native_bf16(device: torch.device) -> bool:

@@ -15,12 +15,15 @@ from pathlib import Path
 import torch
 
 from nmtkit.config import Config
+from nmtkit.registry import load_builtins
 from nmtkit.data.batching import ParallelData, token_batches
 from nmtkit.data.preprocess import load_manifest
-from nmtkit.data.units import build_tokenizer
+from nmtkit.data.units import TokenizerSpec
 from nmtkit.data.vocab import Vocab
+from nmtkit.device import resolve_device
 from nmtkit.errors import ConfigError, NmtkitError
-from nmtkit.fileio import read_lines
+from nmtkit.fileio import StagedDir, read_lines
+from nmtkit.folders import MARKERS, check_not_holding_inputs, check_replaceable
 from nmtkit.training.checkpoint import ModelFolder, resolved_config
 from nmtkit.training.loss import token_loss
 from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
@@ -78,18 +81,50 @@ def _rng_state() -> dict:
     return {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])}
 
 
+def check_model_dir(model_dir: Path, data_dir: Path, overwrite: bool) -> None:
+    """Refuse a model folder that would clobber something: a file, a folder nmtkit did not
+    make, the data folder, or (without ``overwrite``) a trained model."""
+    model_dir = Path(model_dir)
+    check_not_holding_inputs(model_dir, [data_dir], "--model-dir")
+    if model_dir.is_dir() and any(model_dir.iterdir()) \
+            and (model_dir / MARKERS["model"]).is_file() and not overwrite:
+        steps = ModelFolder(model_dir).meta().get("steps", 0)
+        raise NmtkitError(
+            f"{model_dir}: already holds a model ({steps} steps trained); choose another "
+            "--model-dir, or pass --overwrite to train a new model in its place (the old "
+            "one stays until the new one reaches its first checkpoint)")
+    check_replaceable(model_dir, "model", "--model-dir")
+
+
+def check_components(config: Config) -> None:
+    """Every component spec names a registered component with valid options (before any
+    data is read)."""
+    from nmtkit.models.components import resolve
+    from nmtkit.training.checkpoint import COMPONENT_REGISTRIES
+
+    load_builtins()
+    for key, registry in COMPONENT_REGISTRIES.items():
+        spec = getattr(config.model, key)
+        if spec is not None or key in ("encoder", "decoder"):
+            resolve(registry, spec, f"config.model.{key}")
+
+
 class Trainer:
     def __init__(self, config: Config, data_dir: Path, model_dir: Path,
-                 callbacks: TrainCallbacks | None = None, device: str = "cpu"):
+                 callbacks: TrainCallbacks | None = None, device: str = "cpu",
+                 overwrite: bool = False):
         tc = config.train
         if not (tc.max_steps or tc.max_epochs or tc.max_minutes):
             tc = replace(tc, max_epochs=DEFAULT_EPOCHS)
             config = replace(config, train=tc)
         self.config, self.cb = config, callbacks or TrainCallbacks()
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         self.precision = resolve_precision(tc.precision, self.device)
-        self.data_dir, self.folder = Path(data_dir), ModelFolder(model_dir)
+        check_components(config)
+        self.data_dir, self.model_dir = Path(data_dir), Path(model_dir)
         self.manifest = load_manifest(self.data_dir)
+        check_model_dir(self.model_dir, self.data_dir, overwrite)
+        self.overwrite = overwrite
         if tc.threads:
             torch.set_num_threads(tc.threads)
         torch.manual_seed(tc.seed)
@@ -107,8 +142,6 @@ class Trainer:
         if tc.teacher_forcing < 1.0 and not self.model.decoder.supports_scheduled_sampling:
             raise ConfigError(f"train.teacher_forcing < 1 (scheduled sampling) is not supported "
                               f"by decoder '{config.model.decoder['type']}'")
-        if tc.accumulate < 1:
-            raise ConfigError("train.accumulate must be at least 1")
         self.step = self.epoch = self.batch_in_epoch = self.tgt_tokens = 0
         self.valid_seconds = 0.0  # spent validating; not counted against train.max_minutes
         self.best: ValidResult | None = None
@@ -117,11 +150,21 @@ class Trainer:
     def _valid_refs(self):
         if not self.config.train.valid_bleu or self.valid_data is None:
             return None, None
-        tok = self.manifest["tokenizer"]
-        model = self.data_dir / tok["tgt_model"] if tok.get("tgt_model") else None
-        return read_lines(self.data_dir / "valid.tgt.txt"), build_tokenizer(tok["units"], model)
+        spec = TokenizerSpec.from_json(self.manifest["tokenizer"], str(self.data_dir))
+        return read_lines(self.data_dir / "valid.tgt.txt"), spec.build(self.data_dir, "tgt")
 
     def run(self) -> TrainResult:
+        """Train, building the model folder under a temporary name beside ``model_dir``
+        and swapping it in at the first checkpoint, when it holds a loadable model; an
+        interrupted run before that leaves ``model_dir`` as it was."""
+        self.staged = StagedDir(self.model_dir, replace=self.overwrite)
+        self.folder = ModelFolder(self.staged.path)
+        try:
+            return self._run()
+        finally:
+            self.staged.discard()
+
+    def _run(self) -> TrainResult:
         tc = self.config.train
         params = self.model.n_parameters()
         self.folder.prepare(resolved_config(self.config, self.model.components), self.data_dir,
@@ -129,7 +172,7 @@ class Trainer:
         refs, tokenizer = self._valid_refs()
         lengths = (self.train_data.src.lengths, self.train_data.tgt.lengths)
         self.cb.on_start({"parameters": params, "train_pairs": len(self.train_data),
-                          "model_dir": str(self.folder.path), "precision": self.precision})
+                          "model_dir": str(self.model_dir), "precision": self.precision})
         start = self._start = time.time()
         window_start, window_tokens, window_loss = start, 0, 0.0
         self.model.train()
@@ -171,7 +214,7 @@ class Trainer:
                     self._checkpoint(refs, tokenizer)
                     stop = True
         seconds = time.time() - start - self.valid_seconds
-        result = TrainResult(self.folder.path, self.step,
+        result = TrainResult(self.model_dir, self.step,
                              self.epoch + self.batch_in_epoch / max(len(batches), 1), seconds,
                              self.tgt_tokens, self.tgt_tokens / max(seconds, 1e-9), params,
                              self.best, self.last_valid)
@@ -222,6 +265,9 @@ class Trainer:
         the time it takes is not training time."""
         t0 = time.time()
         self._save_checkpoint(refs, tokenizer, train_seconds=t0 - self._start - self.valid_seconds)
+        if not self.staged.committed:  # the folder now holds a loadable model: swap it in
+            self.staged.commit()
+            self.folder.path = self.staged.path
         self.valid_seconds += time.time() - t0
 
     def _save_checkpoint(self, refs, tokenizer, train_seconds: float) -> None:
@@ -258,5 +304,6 @@ class Trainer:
 
 
 def train(config: Config, data_dir: Path, model_dir: Path,
-          callbacks: TrainCallbacks | None = None, device: str = "cpu") -> TrainResult:
-    return Trainer(config, data_dir, model_dir, callbacks, device).run()
+          callbacks: TrainCallbacks | None = None, device: str = "cpu",
+          overwrite: bool = False) -> TrainResult:
+    return Trainer(config, data_dir, model_dir, callbacks, device, overwrite).run()

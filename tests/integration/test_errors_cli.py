@@ -1,10 +1,11 @@
-"""Bad input: a one-line error naming the file (and line), non-zero exit, nothing written."""
+"""Bad input in a separate process: a one-line error naming the file (and line), exit status
+2, nothing written (test_bad_input.py has every case, run in-process)."""
 
 from tests.conftest import run_cli
 
 
 def one_line_error(proc) -> str:
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("nmtkit: error: "), proc.stderr
     return lines[0]
@@ -33,6 +34,7 @@ def test_invalid_utf8_names_file_and_line(tmp_path):
 
 def test_existing_output_folder_is_not_overwritten_silently(tmp_path, tiny_corpus):
     (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "notes.txt").write_text("mine")
     proc = run_cli("preprocess", "--src", str(tiny_corpus / "train.src"), "--tgt",
                    str(tiny_corpus / "train.tgt"), "--out", str(tmp_path / "d"), check=False)
     assert "already exists; pass --overwrite" in one_line_error(proc)
@@ -51,19 +53,16 @@ def test_train_before_build_vocab(tmp_path, tiny_corpus):
     assert "no vocabulary; run nmtkit build-vocab" in one_line_error(proc)
 
 
-def test_translate_bad_input_and_missing_model(tiny_model, tmp_path):
-    proc = run_cli("translate", "-m", str(tiny_model), input=b"a b\n\xff\n", check=False)
-    assert "<stdin>:2: invalid UTF-8" in one_line_error(proc)
+def test_translate_invalid_utf8_is_replaced_with_a_warning_and_keeps_the_line(tiny_model):
+    proc = run_cli("translate", "-m", str(tiny_model), input=b"a b\n\xff c\nd\n")
+    assert proc.stdout.count("\n") == 3
+    assert proc.stderr.strip() == ("nmtkit: warning: <stdin>:2: invalid UTF-8 at byte 0; "
+                                   "bad bytes replaced by U+FFFD")
+
+
+def test_translate_missing_model(tmp_path):
     proc = run_cli("translate", "-m", str(tmp_path), input="a\n", check=False)
     assert "not a model folder" in one_line_error(proc)
-
-
-def test_translate_output_file_is_not_half_written(tiny_model, tmp_path):
-    (tmp_path / "in.txt").write_bytes(b"a b\nc d\n\xff\n")
-    proc = run_cli("translate", "-m", str(tiny_model), "-i", str(tmp_path / "in.txt"),
-                   "-o", str(tmp_path / "out.txt"), "--chunk-size", "1", check=False)
-    assert "in.txt:3: invalid UTF-8" in one_line_error(proc)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt"]
 
 
 def test_score_line_count_mismatch(tmp_path):

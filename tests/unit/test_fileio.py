@@ -17,12 +17,14 @@ def test_atomic_dir_leaves_nothing_when_interrupted(tmp_path):
 
 def test_atomic_dir_refuses_existing_without_overwrite(tmp_path):
     (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "old").write_text("x")
     with pytest.raises(NmtkitError, match="already exists; pass --overwrite"), \
             atomic_dir(tmp_path / "out"):
         pass
     with atomic_dir(tmp_path / "out", overwrite=True) as tmp:
         (tmp / "new").write_text("x")
-    assert (tmp_path / "out" / "new").exists()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["new"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporaries left
 
 
 def test_decode_lines_names_the_bad_line():

@@ -29,5 +29,5 @@ def test_save_load_and_bad_line(tmp_path):
     v.save(tmp_path / "v.tsv")
     assert Vocab.load(tmp_path / "v.tsv").tokens == v.tokens
     (tmp_path / "bad.tsv").write_text("<pad>\t0\n<unk>\t0\n<s>\t0\n</s>\t0\nbroken\n")
-    with pytest.raises(DataError, match=r"bad.tsv:5: expected TOKEN<TAB>COUNT"):
+    with pytest.raises(DataError, match=r"bad.tsv:5: damaged vocabulary: expected TOKEN<TAB>COUNT"):
         Vocab.load(tmp_path / "bad.tsv")

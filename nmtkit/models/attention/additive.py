@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from nmtkit.checks import ranged
 from nmtkit.models.attention.luong import attend
 from nmtkit.models.interfaces import Attention
 from nmtkit.registry import ATTENTION
@@ -24,9 +25,9 @@ from nmtkit.registry import ATTENTION
 
 @dataclass
 class AdditiveConfig:
-    hidden_size: int = 0  # size of the tanh layer; 0: the memory size
+    hidden_size: int = ranged(0, lo=0)  # size of the tanh layer; 0: the memory size
     coverage: bool = False
-    coverage_loss: float = 1.0  # weight of the coverage loss when coverage is on
+    coverage_loss: float = ranged(1.0, lo=0)  # weight of the coverage loss when coverage is on
 
 
 class _TanhScore(Attention):

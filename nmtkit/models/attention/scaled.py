@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from nmtkit.checks import ranged
 from nmtkit.errors import ConfigError
 from nmtkit.models import multihead
 from nmtkit.models.attention.luong import NoOptions, attend
@@ -36,8 +37,8 @@ class ScaledDotAttention(Attention):
 
 @dataclass
 class MultiHeadConfig:
-    heads: int = 8
-    dropout: float = 0.0  # on the attention weights used for the context
+    heads: int = ranged(8, lo=1)
+    dropout: float = ranged(0.0, 0.0, 1.0, hi_open=True)  # on the attention weights used for the context
 
 
 @ATTENTION.register("multi_head")

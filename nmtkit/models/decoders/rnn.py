@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from nmtkit.checks import one_of, ranged
 from nmtkit.data.vocab import PAD
 from nmtkit.errors import ConfigError
 from nmtkit.models.components import DecoderContext
@@ -26,17 +27,17 @@ from nmtkit.models.interfaces import (
     EncoderOutput,
     StepOutput,
 )
-from nmtkit.models.rnn_cells import CELLS, check_cell, n_states
+from nmtkit.models.rnn_cells import CELL_NAMES, CELLS, check_cell, n_states
 from nmtkit.registry import DECODERS
 
 
 @dataclass
 class RNNDecoderConfig:
-    cell: str = "lstm"  # lstm | gru | rnn
-    hidden_size: int = 512
-    layers: int = 1
+    cell: str = one_of("lstm", CELL_NAMES)
+    hidden_size: int = ranged(512, lo=1)
+    layers: int = ranged(1, lo=1)
     input_feeding: bool = True
-    dropout: float = 0.2
+    dropout: float = ranged(0.2, 0.0, 1.0, hi_open=True)
     copy: bool = False  # pointer-generator output (needs model.share_embeddings)
 
 

@@ -11,14 +11,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from nmtkit.checks import ranged
 from nmtkit.models.interfaces import Encoder, EncoderOutput
 from nmtkit.registry import ENCODERS
 
 
 @dataclass
 class MeanEncoderConfig:
-    hidden_size: int = 0  # 0: keep the embedding size; else a linear projection to this size
-    dropout: float = 0.0
+    hidden_size: int = ranged(0, lo=0)  # 0: the embedding size; else a linear projection
+    dropout: float = ranged(0.0, 0.0, 1.0, hi_open=True)
 
 
 @ENCODERS.register("mean")

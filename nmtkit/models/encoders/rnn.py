@@ -8,18 +8,19 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from nmtkit.checks import one_of, ranged
 from nmtkit.models.interfaces import Encoder, EncoderOutput
-from nmtkit.models.rnn_cells import CELLS, check_cell
+from nmtkit.models.rnn_cells import CELL_NAMES, CELLS, check_cell
 from nmtkit.registry import ENCODERS
 
 
 @dataclass
 class RNNEncoderConfig:
-    cell: str = "lstm"  # lstm | gru | rnn
-    hidden_size: int = 256  # per direction
-    layers: int = 1
+    cell: str = one_of("lstm", CELL_NAMES)
+    hidden_size: int = ranged(256, lo=1)  # per direction
+    layers: int = ranged(1, lo=1)
     bidirectional: bool = True
-    dropout: float = 0.2  # between layers and on the output
+    dropout: float = ranged(0.2, 0.0, 1.0, hi_open=True)  # between layers, on the output
     reverse_source: bool = False  # read the source backwards (Sutskever et al., 2014)
 
 

@@ -1,0 +1,88 @@
+"""Ranges and choices of config and option values, declared beside each field.
+
+    hidden_size: int = ranged(256, lo=1)
+    dropout: float = ranged(0.2, lo=0, hi=1, hi_open=True)
+    precision: str = one_of("auto", ("auto", "fp32", "bf16"))
+
+:func:`check_fields` checks a dataclass instance against these declarations (and every
+float field, declared or not, must be finite), naming the value as the caller spells it:
+``config.train.lr`` for a config, ``--beam`` for a command-line option. Plugin components
+declare their own fields the same way and get the same checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from nmtkit.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Range:
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False  # lo itself is not allowed
+    hi_open: bool = False
+
+    def describe(self) -> str:
+        if self.lo is not None and self.hi is not None:
+            left, right = "(" if self.lo_open else "[", ")" if self.hi_open else "]"
+            return f"in {left}{_num(self.lo)}, {_num(self.hi)}{right}"
+        if self.lo is not None:
+            return f"{'greater than' if self.lo_open else 'at least'} {_num(self.lo)}"
+        return f"{'less than' if self.hi_open else 'at most'} {_num(self.hi)}"
+
+    def holds(self, value: float) -> bool:
+        if self.lo is not None and (value < self.lo or (self.lo_open and value == self.lo)):
+            return False
+        return not (self.hi is not None
+                    and (value > self.hi or (self.hi_open and value == self.hi)))
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def ranged(default: Any, lo: float | None = None, hi: float | None = None, *,
+           lo_open: bool = False, hi_open: bool = False) -> Any:
+    """A dataclass field whose value must lie in the given range."""
+    return dataclasses.field(default=default,
+                             metadata={"range": Range(lo, hi, lo_open, hi_open)})
+
+
+def one_of(default: str, choices: tuple[str, ...]) -> Any:
+    """A dataclass field whose value must be one of ``choices``."""
+    return dataclasses.field(default=default, metadata={"choices": tuple(choices)})
+
+
+def check_value(name: str, value: Any, rule: Range | None = None,
+                choices: tuple[str, ...] | None = None) -> None:
+    """Raise ConfigError naming ``name`` when ``value`` breaks the rule."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{name}: must be a finite number, got {value}")
+    if isinstance(value, (tuple, list)):
+        for v in value:
+            check_value(name, v)
+    if rule is not None and isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and not rule.holds(value):
+        raise ConfigError(f"{name}: must be {rule.describe()}, got {value}")
+    if choices is not None and value not in choices:
+        raise ConfigError(f"{name}: unknown '{value}'; valid: {', '.join(choices)}")
+
+
+def check_fields(obj: Any, name: Callable[[str], str]) -> None:
+    """Check every field of the dataclass instance ``obj`` against its declaration."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if value is None or dataclasses.is_dataclass(value):
+            continue
+        check_value(name(f.name), value, f.metadata.get("range"), f.metadata.get("choices"))
+
+
+def cli_name(field_name: str) -> str:
+    """``length_penalty`` -> ``--length-penalty``."""
+    return "--" + field_name.replace("_", "-")

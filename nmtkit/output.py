@@ -1,0 +1,41 @@
+"""Translating a byte stream into text lines: exactly one output line per input line, in
+input order (``--n-best``: N lines per input line, each numbered with its input line)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import BinaryIO, TextIO
+
+from nmtkit.fileio import decode_lines
+from nmtkit.translator import Translation, Translator
+
+
+def one_line(text: str) -> str:
+    """A translation never breaks the one-line-per-line promise, whatever its pieces hold."""
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def format_translation(t: Translation, index: int, n_best: int) -> str:
+    if n_best > 1:
+        return "".join(f"{index} ||| {one_line(text)} ||| {score:.4f}\n"
+                       for text, score in t.n_best)
+    return one_line(t.text) + "\n"
+
+
+def translate_stream(translator: Translator, source: BinaryIO, name: str, out: TextIO,
+                     on_warning: Callable[[str], None] | None = None) -> int:
+    """Translate the lines of ``source`` (named ``name`` in messages) into ``out``, flushing
+    each chunk; returns the number of input lines.
+
+    Input lines end at ``\\n`` or ``\\r\\n``; a byte-order mark at the start is dropped;
+    invalid UTF-8 is replaced by U+FFFD with a warning naming the line, so the line still
+    gets its output line.
+    """
+    lines = decode_lines(source, name, on_invalid=on_warning or (lambda msg: None))
+    n_best = translator.opts.search.n_best
+    index = 0
+    for chunk in translator.stream(lines):
+        out.write("".join(format_translation(t, index + i, n_best) for i, t in enumerate(chunk)))
+        out.flush()
+        index += len(chunk)
+    return index
