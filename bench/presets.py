@@ -44,6 +44,7 @@ def main() -> None:
     for name in args.presets.split(","):
         model = args.work / name
         nmtkit("train", "--preset", name, "--data", str(args.data), "--model-dir", str(model),
+               "--overwrite",
                f"train.max_minutes={args.minutes}", "train.max_epochs=0", "train.max_steps=0",
                "train.valid_every=0")
         meta = json.loads((model / "meta.json").read_text())

@@ -72,10 +72,10 @@ def is_temporary(name: str) -> bool:
 
 
 def user_path(filename: str | os.PathLike) -> str:
-    """The path a user asked for, for a message about one of our temporaries."""
-    path = Path(filename)
-    m = _TEMP.match(path.name)
-    return str(path.parent / m["name"]) if m else str(filename)
+    """The path a user asked for, for a message about a file in one of our temporaries:
+    ``d/.model.x1y2z3w4.tmp/model.pt`` -> ``d/model/model.pt``."""
+    parts = [m["name"] if (m := _TEMP.match(part)) else part for part in Path(filename).parts]
+    return str(Path(*parts)) if parts else str(filename)
 
 
 def leftovers(target: Path) -> list[Path]:

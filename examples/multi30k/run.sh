@@ -22,8 +22,8 @@ nmtkit preprocess --src "$data/train.en" --tgt "$data/train.de" \
   --valid-src "$data/val.en" --valid-tgt "$data/val.de" \
   --out "$work/data" --spm-vocab-size 8000 --overwrite
 nmtkit build-vocab "$work/data"
-rm -rf "$work/model"
-nmtkit train --config "$here/rnn.yaml" --data "$work/data" --model-dir "$work/model" ${TRAIN_ARGS:-}
+nmtkit train --config "$here/rnn.yaml" --data "$work/data" --model-dir "$work/model" --overwrite \
+  ${TRAIN_ARGS:-}
 for beam in 1 5; do
   /usr/bin/time -f "beam $beam: %e s wall for $(wc -l < "$data/test2016.en") lines" \
     nmtkit translate --model-dir "$work/model" --beam "$beam" \

@@ -81,12 +81,13 @@ def translate(
         except OSError as e:
             raise OSError(e.errno, e.strerror, "<stdout>") from None
     else:
-        with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as out:
-            try:
+        try:  # a failed write fails again when the file closes: name the file either way
+            with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as out:
                 translate_stream(translator, source, name, out, warn)
-                out.flush()
-            except OSError as e:
-                raise OSError(e.errno, e.strerror, str(output)) from None
+        except OSError as e:
+            if e.filename is not None:
+                raise
+            raise OSError(e.errno, e.strerror, str(output)) from None
     stats = translator.compile_stats
     if stats.graphs:
         info(f"compiled decoding loop: {stats.graphs} graphs compiled in {stats.seconds:.1f}s")

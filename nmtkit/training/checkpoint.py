@@ -61,16 +61,39 @@ class LoadedModel:
     meta: dict
 
 
+class _Writes:
+    """A file for ``torch.save`` that keeps the first write error: torch may turn it into
+    an internal RuntimeError ("unexpected pos ...") that no longer says the disk is full."""
+
+    def __init__(self, f):
+        self.f = f
+        self.error: OSError | None = None
+
+    def write(self, data) -> int:
+        try:
+            return self.f.write(data)
+        except OSError as e:
+            self.error = self.error or e
+            raise
+
+    def flush(self) -> None:
+        self.f.flush()
+
+
 def save_tensors(obj: dict, path: Path) -> None:
-    """``torch.save`` through a file we opened, so that a full disk is an ``OSError`` that
-    names ``path`` (given a path, torch reports only an internal error)."""
+    """``torch.save`` written atomically; a full disk is an ``OSError`` naming ``path``."""
     path = Path(path)
     with atomic_path(path) as tmp:
+        writes = None
         try:
             with open(tmp, "wb") as f:
-                torch.save(obj, f)
-        except OSError as e:
-            raise OSError(e.errno, e.strerror, str(path)) from None
+                writes = _Writes(f)
+                torch.save(obj, writes)
+        except (OSError, RuntimeError) as e:
+            error = writes.error if writes is not None and writes.error else e
+            if not isinstance(error, OSError):
+                raise
+            raise OSError(error.errno, error.strerror, str(path)) from None
 
 
 def load_tensors(path: Path) -> dict:

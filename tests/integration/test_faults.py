@@ -1,0 +1,301 @@
+"""Faults leave the previous state usable: SIGKILL at every point of a save and in the middle
+of training, a full disk (a small tmpfs, or /dev/full), SIGINT and SIGTERM. Each runs nmtkit
+in a separate process, as a user's shell would.
+
+Waiting on a child uses bounded polls of the file system or blocking reads of its output,
+never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import torch
+
+from nmtkit.training.checkpoint import load_tensors
+from tests.conftest import TINY_CONFIG, run_cli
+
+ENV = dict(os.environ, PYTHONUNBUFFERED="1")
+
+
+def nmtkit(*args: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "nmtkit", *map(str, args)], env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def wait_until(condition, timeout: float = 120.0) -> None:
+    """A bounded poll: returns as soon as ``condition()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the child"
+        time.sleep(0.02)
+
+
+def read_until(stream, text: str, timeout: float = 120.0) -> list[str]:
+    """Lines of ``stream`` up to and including the first that contains ``text``."""
+    import select
+
+    lines = []
+    deadline = time.monotonic() + timeout
+    while True:
+        ready, _, _ = select.select([stream], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, f"no line with {text!r} in time; got {lines[-3:]}"
+        line = stream.readline().decode()
+        assert line, f"the child ended before printing {text!r}: {lines[-5:]}"
+        lines.append(line)
+        if text in line:
+            return lines
+
+
+def temporaries(folder: Path) -> list[str]:
+    return sorted(p.name for p in Path(folder).iterdir() if p.name.startswith("."))
+
+
+# -- SIGKILL at each point of a save ----------------------------------------------------
+
+KILL_POINTS = {
+    # a child saving a new version of x.pt dies ...
+    "mid-write": """
+        real = torch.save
+        def save(obj, f):
+            buf = io.BytesIO(); real(obj, buf); data = buf.getvalue()
+            f.write(data[: len(data) // 2]); f.flush(); die()
+        torch.save = save
+    """,
+    "before-fsync": "fileio._fsync = lambda path: die()",
+    "before-rename": "os.replace = lambda a, b: die()",
+}
+
+
+def _kill_during_save(tmp_path: Path, point: str) -> subprocess.CompletedProcess:
+    code = textwrap.dedent("""
+        import io, os, signal, sys, torch
+        from nmtkit import fileio
+        from nmtkit.training.checkpoint import save_tensors
+        def die():
+            os.kill(os.getpid(), signal.SIGKILL)
+    """) + textwrap.dedent(KILL_POINTS[point]) + textwrap.dedent("""
+        save_tensors({"w": torch.full((50000,), 2.0)}, sys.argv[1])
+    """)
+    return subprocess.run([sys.executable, "-c", code, str(tmp_path / "x.pt")], check=False)
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_sigkill_during_a_save_keeps_the_previous_file(tmp_path, point):
+    from nmtkit.training.checkpoint import save_tensors
+
+    save_tensors({"w": torch.full((50000,), 1.0)}, tmp_path / "x.pt")
+    proc = _kill_during_save(tmp_path, point)
+    assert proc.returncode == -signal.SIGKILL
+    assert torch.equal(load_tensors(tmp_path / "x.pt")["w"], torch.full((50000,), 1.0))
+    assert len(temporaries(tmp_path)) == 1  # the dead writer's leftover ...
+    save_tensors({"w": torch.full((50000,), 3.0)}, tmp_path / "x.pt")
+    assert temporaries(tmp_path) == []  # ... is removed by the next writer
+    assert float(load_tensors(tmp_path / "x.pt")["w"][0]) == 3.0
+
+
+FOLDER_KILL_POINTS = {
+    "while-building": "fileio.StagedDir.commit = lambda self: die()",
+    "after-exchange": "fileio._remove = lambda path: die()",
+    "between-renames": """
+        fileio._exchange = lambda a, b: False
+        real_rename = os.rename
+        def rename(a, b):
+            real_rename(a, b)
+            if str(b).endswith(".old"):
+                die()
+        os.rename = rename
+    """,
+}
+
+
+@pytest.mark.parametrize("point", list(FOLDER_KILL_POINTS))
+def test_sigkill_while_replacing_a_folder_keeps_a_whole_folder(tmp_path, point):
+    from nmtkit.fileio import atomic_dir
+
+    with atomic_dir(tmp_path / "d") as d:
+        (d / "version").write_text("old")
+    code = textwrap.dedent("""
+        import os, signal, sys
+        from pathlib import Path
+        from nmtkit import fileio
+        def die():
+            os.kill(os.getpid(), signal.SIGKILL)
+    """) + textwrap.dedent(FOLDER_KILL_POINTS[point]) + textwrap.dedent("""
+        with fileio.atomic_dir(Path(sys.argv[1]), overwrite=True) as d:
+            (d / "version").write_text("new")
+    """)
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "d")], check=False)
+    assert proc.returncode == -signal.SIGKILL
+    with atomic_dir(tmp_path / "e") as e:  # another folder beside: leaves d's leftovers alone
+        (e / "version").write_text("other")
+    from nmtkit.fileio import clean_leftovers
+
+    clean_leftovers(tmp_path / "d")  # what the next writer of d does first
+    version = (tmp_path / "d" / "version").read_text()
+    assert version == ("new" if point == "after-exchange" else "old")
+    assert temporaries(tmp_path) == []
+
+
+# -- SIGKILL in the middle of training ---------------------------------------------------
+
+def _train(data: Path, model: Path, config: Path, *extra: str) -> subprocess.Popen:
+    return nmtkit("train", "-c", config, "-d", data, "-m", model, "--no-progress",
+                  "train.log_every=1", *extra)
+
+
+@pytest.fixture
+def long_config(tmp_path) -> Path:
+    path = tmp_path / "long.yaml"
+    path.write_text(TINY_CONFIG.replace("max_steps: 30", "max_steps: 100000")
+                    .replace("valid_every: 15", "valid_every: 20"))
+    return path
+
+
+def test_sigkill_before_the_first_checkpoint_leaves_no_model_folder(tiny_model, tmp_path,
+                                                                   long_config):
+    data, model = tiny_model.parent / "data", tmp_path / "m"
+    proc = _train(data, model, long_config)
+    read_until(proc.stderr, "step 3 ")
+    proc.kill()
+    proc.wait()
+    assert not model.exists() and len(temporaries(tmp_path)) == 1
+    run_cli("train", "-c", str(long_config), "-d", str(data), "-m", str(model),
+            "train.max_steps=4")
+    assert (model / "model.pt").exists() and temporaries(tmp_path) == []
+
+
+def test_sigkill_after_a_checkpoint_leaves_a_model_that_translates(tiny_model, tmp_path,
+                                                                  long_config):
+    data, model = tiny_model.parent / "data", tmp_path / "m"
+    proc = _train(data, model, long_config)
+    read_until(proc.stderr, "valid step 20")
+    read_until(proc.stderr, "step 21 ")  # training went on: the checkpoint is in place
+    proc.kill()
+    proc.wait()
+    out = run_cli("translate", "-m", str(model), input="a b c\n\nd\n").stdout
+    assert out.count("\n") == 3
+    assert temporaries(tmp_path) == []
+
+
+def test_an_interrupted_overwrite_keeps_the_old_model(tiny_model, tmp_path, long_config):
+    data, model = tiny_model.parent / "data", tmp_path / "m"
+    shutil.copytree(tiny_model, model)
+    before = (model / "model.pt").read_bytes()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        proc = _train(data, model, long_config, "--overwrite")
+        read_until(proc.stderr, "step 2 ")
+        proc.send_signal(sig)
+        assert proc.wait(timeout=120) in (130, 143, -signal.SIGKILL)
+        assert (model / "model.pt").read_bytes() == before
+    assert run_cli("translate", "-m", str(model), input="a b\n").stdout.count("\n") == 1
+
+
+# -- a full disk -------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk():
+    """A 256 KiB tmpfs (needs root; skipped where mounting is not allowed)."""
+    path = Path("/tmp") / f"nmtkit-full-{uuid.uuid4().hex[:8]}"
+    path.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(path)],
+                          capture_output=True, check=False)
+    if proc.returncode != 0:
+        path.rmdir()
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=False)
+        path.rmdir()
+
+
+def one_line_error(proc: subprocess.CompletedProcess) -> str:
+    """The error line (after any progress lines of the command): exactly one, last, no
+    traceback, status 2."""
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert [line for line in lines if line.startswith("nmtkit: error: ")] == lines[-1:], \
+        proc.stderr
+    return lines[-1]
+
+
+def test_a_full_disk_while_writing_translations(tiny_model, small_disk):
+    (small_disk / "out.txt").write_text("previous\n")
+    (small_disk / "filler").write_bytes(b"\0" * 240_000)  # about 16 KiB left
+    lines = "a b c\n" * 20000  # 20,000 output lines need more than that
+    proc = run_cli("translate", "-m", str(tiny_model), "--beam", "1", "-o",
+                   str(small_disk / "out.txt"), input=lines, check=False)
+    msg = one_line_error(proc)
+    assert msg == f"nmtkit: error: {small_disk / 'out.txt'}: No space left on device"
+    assert (small_disk / "out.txt").read_text() == "previous\n"
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "out.txt"]
+
+
+def test_a_full_disk_while_saving_a_checkpoint(tiny_model, small_disk):
+    (small_disk / "filler").write_bytes(b"\0" * 200_000)  # leave too little for the weights
+    proc = run_cli("train", "-c", str(tiny_model.parent / "config.yaml"),
+                   "-d", str(tiny_model.parent / "data"), "-m", str(small_disk / "m"),
+                   check=False)
+    msg = one_line_error(proc)
+    assert msg == f"nmtkit: error: {small_disk / 'm' / 'model.pt'}: No space left on device"
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
+def test_a_full_disk_while_preprocessing(tiny_corpus, small_disk):
+    (small_disk / "filler").write_bytes(b"\0" * 250_000)
+    proc = run_cli("preprocess", "--src", str(tiny_corpus / "train.src"), "--tgt",
+                   str(tiny_corpus / "train.tgt"), "--out", str(small_disk / "d"),
+                   "--units", "word", check=False)
+    assert "No space left on device" in one_line_error(proc)
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
+def test_a_full_stdout_is_one_line(tiny_model):
+    """/dev/full fails every write with ENOSPC: no mount needed."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "nmtkit", "translate", "-m",
+                               str(tiny_model), "--beam", "1"], input=b"a b\n" * 100,
+                              stdout=full, stderr=subprocess.PIPE, env=ENV, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == "nmtkit: error: <stdout>: No space left on device\n"
+
+
+# -- SIGINT and SIGTERM ------------------------------------------------------------------
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_during_translate_to_a_file_leaves_nothing(tiny_model, tmp_path, sig, status):
+    proc = nmtkit("translate", "-m", tiny_model, "-o", tmp_path / "out.txt",
+                  "--chunk-size", "1", stdin=subprocess.PIPE)
+    proc.stdin.write(b"a b c\n")
+    proc.stdin.flush()
+    wait_until(lambda: temporaries(tmp_path))  # the output is being written
+    proc.send_signal(sig)
+    assert proc.wait(timeout=120) == status
+    assert proc.stderr.read() == b""
+    assert list(tmp_path.iterdir()) == []
+    proc.stdin.close()
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_during_preprocess_leaves_nothing(tmp_path, sig, status):
+    from tests.conftest import reversal_pairs, write_pairs
+
+    src, tgt = write_pairs(tmp_path / "in", "train", reversal_pairs(200_000, seed=3))
+    proc = nmtkit("preprocess", "--src", src, "--tgt", tgt, "--out", tmp_path / "d",
+                  "--units", "word")
+    wait_until(lambda: temporaries(tmp_path))
+    proc.send_signal(sig)
+    assert proc.wait(timeout=120) == status
+    assert proc.stderr.read() == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
