@@ -99,8 +99,7 @@ def main() -> None:
         sys.exit(EXIT_SIGINT)
     except Exception as e:
         # click's usage errors (typer vendors click, so match by shape, not by class)
-        if type(e).__name__ == "NoArgsIsHelpError":
-            print(e.format_message(), file=sys.stderr)
+        if type(e).__name__ == "NoArgsIsHelpError":  # the help is printed already
             sys.exit(EXIT_ERROR)
         if getattr(e, "exit_code", None) == EXIT_ERROR and hasattr(e, "format_message"):
             ctx = getattr(e, "ctx", None)

@@ -270,9 +270,11 @@ def _train(cli, data, model_dir, *args):
     (["model.decoder={type: lstm}"], "unknown decoder 'lstm'; valid names:"),
     (["model.attention.scale=2"], "config.model.attention: unknown key scale"),
     (["train.learning_rate=0.1"], "unknown key learning_rate; valid keys:"),
+    (["model.attention={type: dot}", "model.decoder.hidden_size=12"],
+     "attention 'dot' needs the decoder hidden size (12) to equal the encoder output"),
 ])
-def test_train_rejects_bad_config_values_before_reading_data(cli, data, tmp_path, args,
-                                                             message):
+def test_train_rejects_bad_config_values_before_writing_anything(cli, data, tmp_path, args,
+                                                                 message):
     msg = one_line_error(_train(cli, data, tmp_path / "m", *args))
     assert message in msg
     assert not (tmp_path / "m").exists()

@@ -151,3 +151,29 @@ def test_translate_in_bfloat16(tiny_model):
     bad = run_cli("translate", "-m", str(tiny_model), "--precision", "fp8", input="a\n",
                   check=False)
     assert bad.returncode == 2 and "--precision: unknown 'fp8'" in bad.stderr
+
+
+def test_a_dotted_override_without_a_config_merges_into_the_default_component(tiny_model,
+                                                                               tmp_path):
+    """The README's own example: `nmtkit train --data D --model-dir M
+    model.decoder.hidden_size=256` (here 12), no --config."""
+    run_cli("train", "--data", str(tiny_model.parent / "data"), "--model-dir",
+            str(tmp_path / "m"), "model.decoder.hidden_size=12", "model.embed_dim=8",
+            "model.encoder.hidden_size=8", "train.max_steps=2", "train.valid_bleu=false")
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    assert meta["components"]["decoder"]["type"] == "rnn"
+    assert meta["components"]["decoder"]["hidden_size"] == 12
+    assert meta["components"]["decoder"]["cell"] == "lstm"  # the default's other options
+
+
+def test_training_again_into_a_model_folder_needs_overwrite(tiny_model, tmp_path):
+    import shutil
+
+    model = shutil.copytree(tiny_model, tmp_path / "m")
+    args = ["train", "-c", str(tiny_model.parent / "config.yaml"), "-d",
+            str(tiny_model.parent / "data"), "-m", str(model), "train.max_steps=3"]
+    refused = run_cli(*args, check=False)
+    assert refused.returncode == 2 and "already holds a model (30 steps trained)" in refused.stderr
+    run_cli(*args, "--overwrite")
+    assert json.loads((model / "meta.json").read_text())["steps"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # nothing left beside it
