@@ -20,7 +20,6 @@ import yaml
 from nmtkit.checks import check_fields, one_of, ranged
 from nmtkit.errors import ConfigError
 
-
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "noam", "inverse_sqrt", "reduce_on_plateau")
 PRECISIONS = ("auto", "fp32", "bf16")

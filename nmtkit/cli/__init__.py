@@ -26,7 +26,7 @@ for module in (preprocess, build_vocab, train, translate, score, components):
 
 # Exit statuses: 2 for a user error (bad input, option or file), 128 + N for signal N.
 EXIT_ERROR, EXIT_SIGINT, EXIT_SIGTERM = 2, 130, 143
-_debug = bool(os.environ.get("NMTKIT_DEBUG"))
+_flags = {"debug": bool(os.environ.get("NMTKIT_DEBUG"))}
 
 
 def _version(value: bool):
@@ -44,8 +44,7 @@ def _root(
     debug: bool = typer.Option(False, "--debug",
                                help="Show the traceback behind an error (or set NMTKIT_DEBUG=1)."),
 ):
-    global _debug
-    _debug = _debug or debug
+    _flags["debug"] = _flags["debug"] or debug
 
 
 def _exit_on_signal(status: int):
@@ -68,7 +67,7 @@ def describe_os_error(e: OSError) -> str:
 
 
 def _fail(message: str, stdout_broken: bool = False) -> None:
-    if _debug:
+    if _flags["debug"]:
         import traceback
 
         traceback.print_exc()

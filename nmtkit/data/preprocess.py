@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nmtkit
+from nmtkit.checks import check_fields, cli_name, one_of, ranged
 from nmtkit.data.corpus import CorpusWriter, PieceTable
 from nmtkit.data.text import FilterCounts, FilterOptions, drop_reason, normalize
-from nmtkit.checks import check_fields, cli_name, one_of, ranged
 from nmtkit.data.units import (
     SPM_MODEL_TYPES,
     UNITS,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nmtkit.data.vocab import PAD
 from nmtkit.config import INITS
+from nmtkit.data.vocab import PAD
 from nmtkit.errors import ConfigError
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import torch
 
 from nmtkit.config import Config
-from nmtkit.registry import load_builtins
 from nmtkit.data.batching import ParallelData, token_batches
 from nmtkit.data.preprocess import load_manifest
 from nmtkit.data.units import TokenizerSpec
@@ -24,6 +23,7 @@ from nmtkit.device import resolve_device
 from nmtkit.errors import ConfigError, NmtkitError
 from nmtkit.fileio import StagedDir, read_lines
 from nmtkit.folders import MARKERS, check_not_holding_inputs, check_replaceable
+from nmtkit.registry import load_builtins
 from nmtkit.training.checkpoint import ModelFolder, resolved_config
 from nmtkit.training.loss import token_loss
 from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio

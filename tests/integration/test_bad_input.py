@@ -31,7 +31,7 @@ def cli(monkeypatch, capsys):
 
 
 def one_line_error(result) -> str:
-    status, out, err = result
+    status, _, err = result
     lines = [line for line in err.splitlines() if line.strip()]
     assert status == 2, err
     assert len(lines) == 1 and lines[0].startswith("nmtkit: error: "), err

@@ -38,7 +38,8 @@ class ScaledDotAttention(Attention):
 @dataclass
 class MultiHeadConfig:
     heads: int = ranged(8, lo=1)
-    dropout: float = ranged(0.0, 0.0, 1.0, hi_open=True)  # on the attention weights used for the context
+    # on the attention weights used for the context
+    dropout: float = ranged(0.0, 0.0, 1.0, hi_open=True)
 
 
 @ATTENTION.register("multi_head")
