@@ -1,5 +1,6 @@
 """Translating a byte stream into text lines: exactly one output line per input line, in
-input order (``--n-best``: N lines per input line, each numbered with its input line)."""
+input order (``--n-best N``: N lines per input line, each numbered with its input line; an
+empty or whitespace-only line has one translation, the empty one, so it gets one line)."""
 
 from __future__ import annotations
 
