@@ -26,7 +26,11 @@ for module in (preprocess, build_vocab, train, translate, score, components):
 
 # Exit statuses: 2 for a user error (bad input, option or file), 128 + N for signal N.
 EXIT_ERROR, EXIT_SIGINT, EXIT_SIGTERM = 2, 130, 143
-_flags = {"debug": bool(os.environ.get("NMTKIT_DEBUG"))}
+_flags = {"debug": False}
+
+
+def _debug_env() -> bool:
+    return os.environ.get("NMTKIT_DEBUG", "") not in ("", "0")
 
 
 def _version(value: bool):
@@ -44,7 +48,7 @@ def _root(
     debug: bool = typer.Option(False, "--debug",
                                help="Show the traceback behind an error (or set NMTKIT_DEBUG=1)."),
 ):
-    _flags["debug"] = _flags["debug"] or debug
+    _flags["debug"] = debug or _debug_env()
 
 
 def _exit_on_signal(status: int):
@@ -86,6 +90,7 @@ def main() -> None:
 
     from nmtkit.errors import NmtkitError
 
+    _flags["debug"] = _debug_env()  # until the options are parsed
     signal.signal(signal.SIGINT, _exit_on_signal(EXIT_SIGINT))
     signal.signal(signal.SIGTERM, _exit_on_signal(EXIT_SIGTERM))
     try:

@@ -459,6 +459,17 @@ def test_score_on_empty_missing_and_folder_files(cli, tmp_path):
         cli("score", "--ref", tmp_path / "ref", "--metrics", "meteor", input=""))
 
 
+def test_debug_shows_the_traceback_behind_the_one_line(cli, tmp_path, monkeypatch):
+    status, _, err = cli("--debug", "translate", "-m", tmp_path / "nope", input="a\n")
+    assert status == 2 and "Traceback (most recent call last)" in err
+    assert err.strip().splitlines()[-1].endswith("nope: no such model folder")
+    monkeypatch.setenv("NMTKIT_DEBUG", "1")
+    assert "Traceback" in cli("translate", "-m", tmp_path / "nope", input="a\n")[2]
+    monkeypatch.delenv("NMTKIT_DEBUG")
+    assert "nope: no such model folder" in one_line_error(
+        cli("translate", "-m", tmp_path / "nope", input="a\n"))
+
+
 def test_the_one_line_check_rejects_a_traceback_and_a_zero_status():
     """Every case above goes through one_line_error; it must fail on what it guards."""
     with pytest.raises(AssertionError):
