@@ -22,9 +22,9 @@ from nmtkit.config import load_config
 from nmtkit.data.batching import ParallelData, token_batches
 from nmtkit.data.vocab import Vocab
 from nmtkit.models.seq2seq import Seq2Seq
+from nmtkit.precision import autocast
 from nmtkit.training.loss import token_loss
 from nmtkit.training.optim import build_optimizer
-from nmtkit.training.precision import autocast
 
 
 def measure(cfg, data, sizes, batches, precision: str, warmup: int) -> tuple[float, int]:

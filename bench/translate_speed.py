@@ -22,9 +22,9 @@ from pathlib import Path
 
 import torch
 
+from nmtkit.model_folder import ModelFolder
 from nmtkit.search.common import SearchOptions
 from nmtkit.search.static import static_search
-from nmtkit.training.checkpoint import ModelFolder
 from nmtkit.translator import TranslateOptions, Translator
 
 

@@ -36,7 +36,7 @@ def train(config: Config, data_dir: Path, model_dir: Path, callbacks=None, devic
 def load_translator(model_dir: Path, options, on_warning=None):
     """A :class:`nmtkit.translator.Translator` for the model in ``model_dir``."""
     from nmtkit.device import resolve_device
-    from nmtkit.training.checkpoint import ModelFolder
+    from nmtkit.model_folder import ModelFolder
     from nmtkit.translator import Translator
 
     loaded = ModelFolder(Path(model_dir)).load(resolve_device(options.device))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nmtkit.errors import ConfigError
-from nmtkit.registry import ALL_REGISTRIES, Entry, load_builtins
+from nmtkit.registry import REGISTRIES, Entry, load_builtins
 
 _MISSING = object()
 
@@ -53,14 +53,16 @@ class ComponentInfo:
 def list_components(kind: str | None = None) -> list[ComponentInfo]:
     """Every registered component (of ``kind`` if given), sorted by kind then name.
 
-    ``kind`` is a registry kind (``encoder``) or its group key (``encoders``).
+    ``kind`` is a registry kind (``encoder``) or the last part of its entry-point group
+    (``encoders``).
     """
-    if kind is not None and kind not in kinds() + list(ALL_REGISTRIES):
+    plurals = [registry.group.rsplit(".", 1)[-1] for registry in REGISTRIES.values()]
+    if kind is not None and kind not in kinds() + plurals:
         raise ConfigError(f"unknown component kind '{kind}'; valid kinds: {', '.join(kinds())}")
     load_builtins()
     infos = []
-    for key, registry in ALL_REGISTRIES.items():
-        if kind is not None and kind not in (key, registry.kind):
+    for plural, registry in zip(plurals, REGISTRIES.values()):
+        if kind is not None and kind not in (plural, registry.kind):
             continue
         infos += [component_info(registry.kind, entry) for entry in registry.entries()]
     return infos
@@ -68,7 +70,7 @@ def list_components(kind: str | None = None) -> list[ComponentInfo]:
 
 def kinds() -> list[str]:
     """The component kinds, e.g. ``["encoder", "attention", ...]``."""
-    return [registry.kind for registry in ALL_REGISTRIES.values()]
+    return [registry.kind for registry in REGISTRIES.values()]
 
 
 def component_info(kind: str, entry: Entry) -> ComponentInfo:

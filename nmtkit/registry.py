@@ -123,8 +123,10 @@ ATTENTION: Registry[Any] = Registry("attention", "nmtkit.attention")
 DECODERS: Registry[Any] = Registry("decoder", "nmtkit.decoders")
 BRIDGES: Registry[Any] = Registry("bridge", "nmtkit.bridges")
 
-ALL_REGISTRIES = {"encoders": ENCODERS, "attention": ATTENTION, "decoders": DECODERS,
-                  "bridges": BRIDGES}
+# The registry of each component key of ``model`` in a config (``model.encoder``, ...), in
+# the order ``nmtkit components`` lists them.
+REGISTRIES: dict[str, Registry[Any]] = {"encoder": ENCODERS, "attention": ATTENTION,
+                                        "decoder": DECODERS, "bridge": BRIDGES}
 
 
 def load_builtins() -> None:

@@ -18,12 +18,12 @@ from nmtkit.checks import check_fields, cli_name, one_of, ranged
 from nmtkit.config import PRECISIONS
 from nmtkit.data.text import normalize
 from nmtkit.device import resolve_device
+from nmtkit.model_folder import LoadedModel
+from nmtkit.precision import autocast, resolve_precision
 from nmtkit.search.batched import decode_sequences
 from nmtkit.search.common import SearchOptions, search
 from nmtkit.search.compiled import COMPILE_MODES, CompiledRunner, CompileStats, compile_after
 from nmtkit.search.static import static_search
-from nmtkit.training.checkpoint import LoadedModel
-from nmtkit.training.precision import autocast, resolve_precision
 
 
 @dataclass

@@ -23,11 +23,11 @@ from nmtkit.device import resolve_device
 from nmtkit.errors import ConfigError, NmtkitError
 from nmtkit.fileio import StagedDir, read_lines
 from nmtkit.folders import MARKERS, check_not_holding_inputs, check_replaceable
-from nmtkit.registry import load_builtins
-from nmtkit.training.checkpoint import ModelFolder, resolved_config
+from nmtkit.model_folder import ModelFolder, resolved_config
+from nmtkit.precision import autocast, resolve_precision
+from nmtkit.registry import REGISTRIES, load_builtins
 from nmtkit.training.loss import token_loss
 from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
-from nmtkit.training.precision import autocast, resolve_precision
 from nmtkit.training.validate import ValidResult, validate
 
 log = logging.getLogger(__name__)
@@ -100,10 +100,9 @@ def check_components(config: Config) -> None:
     """Every component spec names a registered component with valid options (before any
     data is read)."""
     from nmtkit.models.components import resolve
-    from nmtkit.training.checkpoint import COMPONENT_REGISTRIES
 
     load_builtins()
-    for key, registry in COMPONENT_REGISTRIES.items():
+    for key, registry in REGISTRIES.items():
         spec = getattr(config.model, key)
         if spec is not None or key in ("encoder", "decoder"):
             resolve(registry, spec, f"config.model.{key}")

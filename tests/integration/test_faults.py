@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from nmtkit.training.checkpoint import load_tensors
+from nmtkit.tensor_files import load_tensors
 from tests.conftest import TINY_CONFIG, run_cli
 
 ENV = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -80,7 +80,7 @@ def _kill_during_save(tmp_path: Path, point: str) -> subprocess.CompletedProcess
     code = textwrap.dedent("""
         import io, os, signal, sys, torch
         from nmtkit import fileio
-        from nmtkit.training.checkpoint import save_tensors
+        from nmtkit.tensor_files import save_tensors
         def die():
             os.kill(os.getpid(), signal.SIGKILL)
     """) + textwrap.dedent(KILL_POINTS[point]) + textwrap.dedent("""
@@ -91,7 +91,7 @@ def _kill_during_save(tmp_path: Path, point: str) -> subprocess.CompletedProcess
 
 @pytest.mark.parametrize("point", list(KILL_POINTS))
 def test_sigkill_during_a_save_keeps_the_previous_file(tmp_path, point):
-    from nmtkit.training.checkpoint import save_tensors
+    from nmtkit.tensor_files import save_tensors
 
     save_tensors({"w": torch.full((50000,), 1.0)}, tmp_path / "x.pt")
     proc = _kill_during_save(tmp_path, point)

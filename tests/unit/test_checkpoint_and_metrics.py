@@ -3,7 +3,7 @@ import torch
 
 from nmtkit.api import score
 from nmtkit.errors import DataError, NmtkitError
-from nmtkit.training.checkpoint import load_tensors, save_tensors
+from nmtkit.tensor_files import load_tensors, save_tensors
 
 
 class Evil:

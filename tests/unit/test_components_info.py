@@ -8,7 +8,7 @@ from nmtkit import registry as reg
 from nmtkit.components_info import Option, config_options, list_components
 from nmtkit.config import Config
 from nmtkit.errors import ConfigError, NmtkitError
-from nmtkit.training.checkpoint import ModelFolder, plugin_provenance
+from nmtkit.model_folder import ModelFolder, plugin_provenance
 
 
 @dataclass

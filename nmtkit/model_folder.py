@@ -1,4 +1,5 @@
 """The model folder: everything ``translate`` needs, and the state that resumes training.
+Training writes it and translation reads it; neither imports the other for it.
 
 =====================  ===========================================================
 ``config.yaml``        the resolved config (every default filled in)
@@ -14,13 +15,13 @@ Tensors are saved with ``torch.save`` and read with ``torch.load(weights_only=Tr
 a model file can never run code. Every file is written atomically.
 
 ``meta.json`` records under ``plugins`` the package and version of every component that
-came from an outside package, so that loading where it is missing names what to install.
+came from an outside package, so that loading where it is missing names what to install,
+and under ``fingerprints`` the sha256 of each file the weights depend on, checked at load.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,13 +40,14 @@ from nmtkit.fileio import (
     write_json,
 )
 from nmtkit.formats import check_format
-from nmtkit.registry import ATTENTION, BRIDGES, DECODERS, ENCODERS, Registry, load_builtins
-
-# The registry of each component key of ``model`` in the config.
-COMPONENT_REGISTRIES: dict[str, Registry] = {
-    "encoder": ENCODERS, "decoder": DECODERS, "attention": ATTENTION, "bridge": BRIDGES,
-}
-RETRAIN = "train the model again, or restore the folder from a copy"
+from nmtkit.registry import REGISTRIES, Registry, load_builtins
+from nmtkit.tensor_files import (
+    RETRAIN,
+    describe_misfit,
+    load_tensors,
+    non_finite,
+    save_tensors,
+)
 
 
 @dataclass
@@ -59,94 +61,6 @@ class LoadedModel:
     src_tokenizer: Tokenizer
     tgt_tokenizer: Tokenizer
     meta: dict
-
-
-class _Writes:
-    """A file for ``torch.save`` that keeps the first write error: torch may turn it into
-    an internal RuntimeError ("unexpected pos ...") that no longer says the disk is full."""
-
-    def __init__(self, f):
-        self.f = f
-        self.error: OSError | None = None
-
-    def write(self, data) -> int:
-        try:
-            return self.f.write(data)
-        except OSError as e:
-            self.error = self.error or e
-            raise
-
-    def flush(self) -> None:
-        self.f.flush()
-
-
-def save_tensors(obj: dict, path: Path) -> None:
-    """``torch.save`` written atomically; a full disk is an ``OSError`` naming ``path``."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        writes = None
-        try:
-            with open(tmp, "wb") as f:
-                writes = _Writes(f)
-                torch.save(obj, writes)
-        except (OSError, RuntimeError) as e:
-            error = writes.error if writes is not None and writes.error else e
-            if not isinstance(error, OSError):
-                raise
-            raise OSError(error.errno, error.strerror, str(path)) from None
-
-
-def load_tensors(path: Path) -> dict:
-    """A dict of tensors (and plain values) saved by :func:`save_tensors`; never unpickles
-    anything else, so a hostile file cannot run code."""
-    path = Path(path)
-    if path.is_dir():
-        raise NmtkitError(f"{path}: is a folder, not a tensor file")
-    try:
-        with warnings.catch_warnings():  # torch warns about foreign pickles: we refuse them
-            warnings.simplefilter("ignore")
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise NmtkitError(f"{path}: missing") from None
-    except Exception as e:  # noqa: BLE001 -- corrupt or foreign: never fall back to unpickling
-        raise NmtkitError(f"{path}: not a valid nmtkit tensor file "
-                          f"({e.__class__.__name__}); {RETRAIN}") from None
-    if not isinstance(obj, dict):
-        raise NmtkitError(f"{path}: not a valid nmtkit tensor file (no mapping inside)")
-    return obj
-
-
-def non_finite(state: dict[str, torch.Tensor]) -> tuple[int, int, str | None]:
-    """(non-finite values, all values, the first tensor holding one) of a state dict."""
-    bad, total, first = 0, 0, None
-    for name, t in state.items():
-        if not isinstance(t, torch.Tensor) or not t.is_floating_point():
-            continue
-        n = int(t.numel() - torch.isfinite(t).sum())
-        total += t.numel()
-        if n:
-            bad += n
-            first = first or name
-    return bad, total, first
-
-
-def describe_misfit(expected: dict, got: dict) -> str | None:
-    """What keeps ``got`` (a loaded state dict) from fitting a model whose state dict is
-    ``expected``; None when it fits."""
-    problems = []
-    for name, want in expected.items():
-        have = got.get(name)
-        if not isinstance(have, torch.Tensor):
-            problems.append(f"{name} is missing")
-        elif have.shape != want.shape:
-            problems.append(f"{name} has shape {list(have.shape)} in the file but "
-                            f"{list(want.shape)} in the model the config builds")
-    problems += [f"{name} belongs to no part of the model" for name in got
-                 if name not in expected]
-    if not problems:
-        return None
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return problems[0] + more
 
 
 class ModelFolder:
@@ -229,7 +143,7 @@ class ModelFolder:
         """Every component the config names is registered; else one line saying what
         package to install (from ``meta['plugins']``) or which names are valid."""
         load_builtins()
-        for key, registry in COMPONENT_REGISTRIES.items():
+        for key, registry in REGISTRIES.items():
             spec = getattr(config.model, key)
             if isinstance(spec, dict) and "type" in spec and spec["type"] not in registry:
                 raise self._missing_component(key, registry, spec["type"], meta)
@@ -301,7 +215,7 @@ def plugin_provenance(components: dict) -> dict:
     """``{"KIND:NAME": {distribution, version}}`` for each component from a plugin."""
     plugins = {}
     for key, spec in components.items():
-        registry = COMPONENT_REGISTRIES.get(key)
+        registry = REGISTRIES.get(key)
         if registry is None or not isinstance(spec, dict) or "type" not in spec:
             continue
         entry = registry.entry(spec["type"])
