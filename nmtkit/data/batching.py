@@ -17,19 +17,13 @@ from nmtkit.errors import DataError
 class Batch:
     """A padded batch. Shapes: src (batch, src_len); tgt_in / tgt_out (batch, tgt_len).
 
-    ``tgt_in`` starts with BOS, ``tgt_out`` ends with EOS; ``indices`` are the sentences'
-    positions in their dataset.
+    ``tgt_in`` starts with BOS, ``tgt_out`` ends with EOS.
     """
 
     src: torch.Tensor
     src_lengths: torch.Tensor
     tgt_in: torch.Tensor | None = None
     tgt_out: torch.Tensor | None = None
-    indices: torch.Tensor | None = None
-
-    @property
-    def size(self) -> int:
-        return self.src.size(0)
 
     @property
     def n_tgt_tokens(self) -> int:
@@ -38,7 +32,7 @@ class Batch:
     def to(self, device: torch.device | str) -> Batch:
         move = lambda t: t.to(device) if t is not None else None  # noqa: E731
         return Batch(move(self.src), move(self.src_lengths), move(self.tgt_in),
-                     move(self.tgt_out), self.indices)
+                     move(self.tgt_out))
 
 
 def pad_sequences(seqs: list[np.ndarray] | list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -81,7 +75,7 @@ class ParallelData:
         tgt = [self.tgt_ids(i) for i in indices]
         tgt_in, _ = pad_sequences([np.concatenate(([BOS], t)) for t in tgt])
         tgt_out, _ = pad_sequences([np.concatenate((t, [EOS])) for t in tgt])
-        return Batch(src, src_lengths, tgt_in, tgt_out, torch.as_tensor(np.asarray(indices)))
+        return Batch(src, src_lengths, tgt_in, tgt_out)
 
 
 def token_batches(

@@ -38,10 +38,6 @@ class FilterCounts:
         default_factory=lambda: {"empty": 0, "too_long": 0, "too_short": 0, "ratio": 0}
     )
 
-    @property
-    def total(self) -> int:
-        return self.kept + sum(self.dropped.values())
-
 
 def drop_reason(src_len: int, tgt_len: int, opts: FilterOptions) -> str | None:
     """Why a pair with these lengths (in units) is dropped, or None to keep it."""
