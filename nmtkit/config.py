@@ -189,11 +189,13 @@ def load_yaml(path: str | Path) -> dict:
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder, not a config file")
     try:
-        text = path.read_bytes().decode("utf-8")
+        raw = path.read_bytes()
     except OSError as e:
         raise ConfigError(f"{path}: cannot read config: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = text_line_of(path, e.start)
+        line = raw[: e.start].count(b"\n") + 1
         raise ConfigError(f"{path}:{line}: not a YAML config (invalid UTF-8 at byte "
                           f"{e.start})") from None
     try:
@@ -242,12 +244,6 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None,
     merge(data, load_yaml(path) if path else {})
     apply_overrides(data, overrides or [])
     return from_dict(Config, data, "config")
-
-
-def text_line_of(path: Path, offset: int) -> int:
-    """The 1-based line of byte ``offset`` in ``path``."""
-    with open(path, "rb") as f:
-        return f.read(offset).count(b"\n") + 1
 
 
 def save_yaml(data: dict, path: str | Path) -> None:

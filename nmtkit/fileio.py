@@ -122,12 +122,8 @@ def clean_leftovers(target: Path) -> int:
     return len(stale) + restored
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _fsync(fd: int) -> None:
+    os.fsync(fd)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -152,7 +148,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         if not _try_lock(fd):  # pragma: no cover - a fresh random name nobody else knows
             raise NmtkitError(f"{tmp}: locked by another process")
         yield Path(tmp)
-        _fsync(Path(tmp))
+        _fsync(fd)  # the writer may have used another descriptor: fsync syncs the file
         _public(tmp, 0o666)
         os.replace(tmp, path)
     except BaseException:
@@ -209,7 +205,7 @@ class StagedDir:
 
     def commit(self) -> None:
         tmp, target = self.path, self.target
-        if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+        if is_empty_dir(target):
             target.rmdir()  # an empty folder holds nothing to lose
         if target.exists() or target.is_symlink():
             if not self.replace:
@@ -243,7 +239,7 @@ def atomic_dir(path: Path, overwrite: bool = False) -> Iterator[Path]:
     reads and the next build of ``path`` removes.
     """
     path = Path(path)
-    if path.exists() and not overwrite and not _empty_dir(path):
+    if path.exists() and not overwrite and not is_empty_dir(path):
         raise NmtkitError(f"{path}: already exists; pass --overwrite to replace it")
     staged = StagedDir(path, replace=overwrite)
     try:
@@ -253,8 +249,10 @@ def atomic_dir(path: Path, overwrite: bool = False) -> Iterator[Path]:
         staged.discard()
 
 
-def _empty_dir(path: Path) -> bool:
-    return path.is_dir() and not any(path.iterdir())
+def is_empty_dir(path: Path) -> bool:
+    """A real folder (not a link to one) with nothing in it."""
+    path = Path(path)
+    return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
 
 
 # -- reading -------------------------------------------------------------------------------

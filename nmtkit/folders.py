@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from nmtkit.errors import NmtkitError
-from nmtkit.fileio import is_temporary
+from nmtkit.fileio import is_empty_dir, is_temporary
 
 MARKERS = {"data": "manifest.json", "model": "meta.json"}
 CREATED_BY = {"data": "nmtkit preprocess", "model": "nmtkit train"}
@@ -55,12 +55,10 @@ def check_replaceable(folder: Path, kind: str, option: str) -> None:
     """Raise unless ``folder`` may be replaced by a new ``kind`` folder: it does not exist,
     is empty, or is a ``kind`` folder made by nmtkit holding only nmtkit's files."""
     folder = Path(folder)
-    if not folder.exists():
+    if not folder.exists() or is_empty_dir(folder):
         return
     if not folder.is_dir():
         raise NmtkitError(f"{option} {folder} is a file, not a folder")
-    if not any(folder.iterdir()):
-        return
     if not (folder / MARKERS[kind]).is_file():
         raise NmtkitError(f"{option} {folder} is not a {kind} folder made by "
                           f"{CREATED_BY[kind]} (no {MARKERS[kind]}); nmtkit replaces only "

@@ -191,9 +191,6 @@ class ModelFolder:
         from nmtkit.models.seq2seq import Seq2Seq
 
         meta = self.meta()
-        if not (self.path / "model.pt").exists():
-            raise NmtkitError(f"{self.path}: no weights yet (model.pt); training has not "
-                              "reached its first checkpoint")
         self.check_fingerprints(meta)
         config = self.config()
         self.check_components(config, meta)

@@ -75,19 +75,16 @@ def translate(
         torch.set_num_threads(threads)
     translator = load_translator(model_dir, opts, on_warning=warn)
     name = str(input) if input else "<stdin>"
-    if output is None:
-        try:
+    try:  # a failed write fails again when the file closes: name the output either way
+        if output is None:
             translate_stream(translator, source, name, sys.stdout, warn)
-        except OSError as e:
-            raise OSError(e.errno, e.strerror, "<stdout>") from None
-    else:
-        try:  # a failed write fails again when the file closes: name the file either way
+        else:
             with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as out:
                 translate_stream(translator, source, name, out, warn)
-        except OSError as e:
-            if e.filename is not None:
-                raise
-            raise OSError(e.errno, e.strerror, str(output)) from None
+    except OSError as e:
+        if e.filename is not None:
+            raise
+        raise OSError(e.errno, e.strerror, str(output or "<stdout>")) from None
     stats = translator.compile_stats
     if stats.graphs:
         info(f"compiled decoding loop: {stats.graphs} graphs compiled in {stats.seconds:.1f}s")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nmtkit
 from nmtkit.checks import check_fields, cli_name, one_of, ranged
-from nmtkit.data.corpus import CorpusWriter, PieceTable
+from nmtkit.data.corpus import FIX, CorpusWriter, PieceTable
 from nmtkit.data.text import FilterCounts, FilterOptions, drop_reason, normalize
 from nmtkit.data.units import (
     SPM_MODEL_TYPES,
@@ -29,7 +29,15 @@ from nmtkit.data.units import (
     train_sentencepiece,
 )
 from nmtkit.errors import ConfigError, DataError, NmtkitError
-from nmtkit.fileio import atomic_dir, count_lines, iter_lines, open_input, read_json, write_json
+from nmtkit.fileio import (
+    atomic_dir,
+    count_lines,
+    is_empty_dir,
+    iter_lines,
+    open_input,
+    read_json,
+    write_json,
+)
 from nmtkit.folders import check_not_holding_inputs, check_replaceable
 from nmtkit.formats import check_format
 
@@ -113,7 +121,7 @@ def _check_output(opts: PreprocessOptions, inputs: list[Path]) -> Path:
     """The data folder to write, as an absolute path, once it is safe to write there."""
     out = Path(os.path.abspath(opts.out))
     check_not_holding_inputs(out, inputs, "--out")
-    if out.exists() and not opts.overwrite and not (out.is_dir() and not any(out.iterdir())):
+    if out.exists() and not opts.overwrite and not is_empty_dir(out):
         raise NmtkitError(f"{opts.out}: already exists; pass --overwrite to replace it")
     check_replaceable(out, "data", "--out")
     return out
@@ -241,9 +249,8 @@ def load_manifest(data_dir: Path) -> dict:
         raise NmtkitError(f"{data_dir}: not a data folder (no manifest.json); "
                           "run nmtkit preprocess")
     manifest = read_json(path, "data folder manifest")
-    fix = "run nmtkit preprocess again"
-    check_format(manifest, path, MANIFEST_KEYS, fix)
+    check_format(manifest, path, MANIFEST_KEYS, FIX)
     TokenizerSpec.from_json(manifest["tokenizer"], str(path))
     if not isinstance(manifest["splits"], dict) or "train" not in manifest["splits"]:
-        raise NmtkitError(f"{path}: damaged (no train split); {fix}")
+        raise NmtkitError(f"{path}: damaged (no train split); {FIX}")
     return manifest

@@ -86,8 +86,7 @@ def check_model_dir(model_dir: Path, data_dir: Path, overwrite: bool) -> None:
     make, the data folder, or (without ``overwrite``) a trained model."""
     model_dir = Path(model_dir)
     check_not_holding_inputs(model_dir, [data_dir], "--model-dir")
-    if model_dir.is_dir() and any(model_dir.iterdir()) \
-            and (model_dir / MARKERS["model"]).is_file() and not overwrite:
+    if (model_dir / MARKERS["model"]).is_file() and not overwrite:
         steps = ModelFolder(model_dir).meta().get("steps", 0)
         raise NmtkitError(
             f"{model_dir}: already holds a model ({steps} steps trained); choose another "
