@@ -48,15 +48,22 @@ def _num(x: float) -> str:
 
 
 def ranged(default: Any, lo: float | None = None, hi: float | None = None, *,
-           lo_open: bool = False, hi_open: bool = False) -> Any:
-    """A dataclass field whose value must lie in the given range."""
-    return dataclasses.field(default=default,
-                             metadata={"range": Range(lo, hi, lo_open, hi_open)})
+           lo_open: bool = False, hi_open: bool = False, help: str = "") -> Any:
+    """A dataclass field whose value must lie in the given range (``help``: what it means,
+    for a command line built from the dataclass)."""
+    return dataclasses.field(default=default, metadata={
+        "range": Range(lo, hi, lo_open, hi_open), "help": help})
 
 
-def one_of(default: str, choices: tuple[str, ...]) -> Any:
+def one_of(default: str, choices: tuple[str, ...], help: str = "") -> Any:
     """A dataclass field whose value must be one of ``choices``."""
-    return dataclasses.field(default=default, metadata={"choices": tuple(choices)})
+    return dataclasses.field(default=default,
+                             metadata={"choices": tuple(choices), "help": help})
+
+
+def option(default: Any, help: str) -> Any:
+    """A dataclass field with no rule beyond its type, described by ``help``."""
+    return dataclasses.field(default=default, metadata={"help": help})
 
 
 def check_value(name: str, value: Any, rule: Range | None = None,

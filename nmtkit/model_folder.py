@@ -40,7 +40,7 @@ from nmtkit.fileio import (
     write_json,
 )
 from nmtkit.formats import check_format
-from nmtkit.registry import REGISTRIES, Registry, load_builtins
+from nmtkit.registry import REGISTRIES, Registry
 from nmtkit.tensor_files import (
     RETRAIN,
     describe_misfit,
@@ -142,7 +142,6 @@ class ModelFolder:
     def check_components(self, config: Config, meta: dict) -> None:
         """Every component the config names is registered; else one line saying what
         package to install (from ``meta['plugins']``) or which names are valid."""
-        load_builtins()
         for key, registry in REGISTRIES.items():
             spec = getattr(config.model, key)
             if isinstance(spec, dict) and "type" in spec and spec["type"] not in registry:

@@ -24,9 +24,11 @@ def format_translation(t: Translation, index: int, n_best: int) -> str:
 
 
 def translate_stream(translator: Translator, source: BinaryIO, name: str, out: TextIO,
-                     on_warning: Callable[[str], None] | None = None) -> int:
+                     on_warning: Callable[[str], None] | None = None,
+                     on_progress: Callable[[int], None] | None = None) -> int:
     """Translate the lines of ``source`` (named ``name`` in messages) into ``out``, flushing
-    each chunk; returns the number of input lines.
+    each chunk (then calling ``on_progress`` with the lines done); returns the number of
+    input lines.
 
     Input lines end at ``\\n`` or ``\\r\\n``; a byte-order mark at the start is dropped;
     invalid UTF-8 is replaced by U+FFFD with a warning naming the line, so the line still
@@ -39,4 +41,6 @@ def translate_stream(translator: Translator, source: BinaryIO, name: str, out: T
         out.write("".join(format_translation(t, index + i, n_best) for i, t in enumerate(chunk)))
         out.flush()
         index += len(chunk)
+        if on_progress is not None:
+            on_progress(index)
     return index

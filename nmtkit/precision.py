@@ -14,7 +14,7 @@ from nmtkit.errors import ConfigError
 def native_bf16(device: torch.device) -> bool:
     """True where bfloat16 matrix products run natively (and so faster than float32)."""
     if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
+        return torch.cuda.is_bf16_supported(including_emulation=False)
     if device.type == "cpu":
         try:
             return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())

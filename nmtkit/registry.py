@@ -1,9 +1,10 @@
 """One generic registry of named components, one instance per kind.
 
-Built-in components register with the ``@ENCODERS.register("name")`` decorator and are
-imported explicitly by :func:`load_builtins`. Outside packages register through Python
-entry points (groups ``nmtkit.encoders``, ``nmtkit.attention``, ``nmtkit.decoders``,
-``nmtkit.bridges``), which are read lazily: on the first failed lookup or listing.
+Built-in components register with the ``@ENCODERS.register("name")`` decorator when the
+models package (:mod:`nmtkit.models`) is imported; the registry imports no model code.
+Outside packages register through Python entry points (groups ``nmtkit.encoders``,
+``nmtkit.attention``, ``nmtkit.decoders``, ``nmtkit.bridges``), which are read lazily:
+on the first failed lookup or listing.
 """
 
 from __future__ import annotations
@@ -128,10 +129,3 @@ BRIDGES: Registry[Any] = Registry("bridge", "nmtkit.bridges")
 REGISTRIES: dict[str, Registry[Any]] = {"encoder": ENCODERS, "attention": ATTENTION,
                                         "decoder": DECODERS, "bridge": BRIDGES}
 
-
-def load_builtins() -> None:
-    """Import the built-in component modules so that they register themselves."""
-    import nmtkit.models.attention
-    import nmtkit.models.bridges
-    import nmtkit.models.decoders
-    import nmtkit.models.encoders  # noqa: F401

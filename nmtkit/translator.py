@@ -9,41 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from itertools import islice
 
 import torch
 
-from nmtkit.checks import check_fields, cli_name, one_of, ranged
-from nmtkit.config import PRECISIONS
 from nmtkit.data.text import normalize
 from nmtkit.device import resolve_device
 from nmtkit.model_folder import LoadedModel
 from nmtkit.precision import autocast, resolve_precision
-from nmtkit.search.batched import decode_sequences
-from nmtkit.search.common import SearchOptions, search
-from nmtkit.search.compiled import COMPILE_MODES, CompiledRunner, CompileStats, compile_after
-from nmtkit.search.static import static_search
-
-
-@dataclass
-class TranslateOptions:
-    """Checked when made: a bad value is a ConfigError naming the option (``--batch-size``)."""
-
-    search: SearchOptions
-    batch_size: int = ranged(64, lo=1)  # sentences per batch
-    chunk_size: int = ranged(1000, lo=1)  # lines read, translated and written at a time
-    device: str = "cpu"
-    # fp32 output does not depend on how lines are batched. bf16 (matrix products in
-    # bfloat16; auto: bf16 where the hardware has it natively) was 1.8-2.2x faster with the
-    # same BLEU on Multi30k, but 4-7% of lines changed with the batch size.
-    precision: str = one_of("fp32", PRECISIONS)
-    # torch.compile'd decoding loop: on, off, or auto (where it was measured faster, once
-    # the input is long enough to repay the compilation).
-    compile: str = one_of("auto", COMPILE_MODES)
-
-    def __post_init__(self):
-        check_fields(self, cli_name)
+from nmtkit.search.compiled import CompileStats, CompileSwitch
+from nmtkit.search.sequences import decode_sequences
+from nmtkit.translate_options import TranslateOptions
 
 
 @dataclass
@@ -64,20 +40,17 @@ class Translator:
         self.lines_done = 0
         self.device = resolve_device(opts.device)
         self.precision = resolve_precision(opts.precision, self.device, "--precision")
-        self.compile_after = compile_after(opts.compile, loaded.model.decoder, opts.search,
-                                           self.device, self.precision)
-        self.search = search
-        self.compile_stats = CompileStats()
-        self.compiled = False
+        self.compile = CompileSwitch(opts.compile, loaded.model.decoder, opts.search,
+                                     self.device, self.precision)
 
-    def _maybe_compile(self) -> None:
-        """Switch to the compiled decoding loop once ``compile_after`` lines are done."""
-        if self.compiled or self.compile_after is None or self.lines_done < self.compile_after:
-            return
-        runner = CompiledRunner(self.device)
-        self.compile_stats = runner.stats
-        self.search = partial(static_search, run=runner)
-        self.compiled = True
+    @property
+    def compiled(self) -> bool:
+        """Whether batches now go through the compiled decoding loop."""
+        return self.compile.runner is not None
+
+    @property
+    def compile_stats(self) -> CompileStats:
+        return self.compile.stats
 
     def _segments(self, ids: list[int]) -> list[list[int]]:
         n = self.max_src_len
@@ -87,7 +60,7 @@ class Translator:
 
     @torch.inference_mode()
     def translate_lines(self, lines: list[str]) -> list[Translation]:
-        self._maybe_compile()
+        runner = self.compile.runner_at(self.lines_done)
         lm = self.loaded
         seqs: list[list[int]] = []
         owners: list[int] = []
@@ -103,7 +76,7 @@ class Translator:
             owners.extend([i] * len(segs))
         with autocast(self.precision, self.device):
             hyps = decode_sequences(lm.model, seqs, self.opts.search, self.opts.batch_size,
-                                    self.opts.device, self.search)
+                                    self.opts.device, runner)
         parts: list[list] = [[] for _ in lines]
         for owner, h in zip(owners, hyps):
             parts[owner].append(h)

@@ -21,7 +21,7 @@ def components(
 ):
     import json
 
-    from nmtkit.components_info import list_components
+    from nmtkit.component_catalog import list_components
 
     infos = list_components(kind)
     if json_out:

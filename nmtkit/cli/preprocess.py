@@ -31,16 +31,19 @@ def preprocess(
     overwrite: bool = typer.Option(False, help="Replace an existing data folder."),
 ):
     from nmtkit.cli.common import setup_logging
+    from nmtkit.cli.progress import progress
     from nmtkit.data.preprocess import PreprocessOptions
     from nmtkit.data.preprocess import preprocess as run
     from nmtkit.data.text import FilterOptions
 
     setup_logging()
-    report = run(PreprocessOptions(
+    opts = PreprocessOptions(
         src=src, tgt=tgt, out=out, valid_src=valid_src, valid_tgt=valid_tgt, units=units,
         spm_vocab_size=spm_vocab_size, spm_model_type=spm_model_type, joint=joint,
         filter=FilterOptions(max_len=max_len, min_len=min_len, max_ratio=max_ratio),
-        seed=seed, overwrite=overwrite))
+        seed=seed, overwrite=overwrite)
+    with progress("encode") as bar:
+        report = run(opts, on_progress=bar)
     for s in report.splits:
         dropped = ", ".join(f"{k} {v}" for k, v in s.dropped.items() if v) or "none"
         typer.echo(f"{s.name}: {s.lines} pairs read, {s.kept} kept, dropped: {dropped}; "

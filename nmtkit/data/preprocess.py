@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from nmtkit.formats import check_format
 log = logging.getLogger(__name__)
 SIDES = ("src", "tgt")
 MANIFEST_KEYS = ("tokenizer", "splits", "pieces")
+PROGRESS_EVERY = 1000  # pairs between progress reports
 
 
 @dataclass
@@ -136,7 +138,10 @@ def _check_kept(report: SplitReport, opts: PreprocessOptions) -> None:
                     "or loosen the filter")
 
 
-def preprocess(opts: PreprocessOptions) -> PreprocessReport:
+def preprocess(opts: PreprocessOptions,
+               on_progress: Callable[[int, int], None] | None = None) -> PreprocessReport:
+    """Build the data folder ``opts.out``; ``on_progress(done, total)`` hears how many
+    pairs of all splits have been encoded (every :data:`PROGRESS_EVERY` and at the end)."""
     start = time.time()
     splits = [("train", Path(opts.src), Path(opts.tgt))]
     if opts.valid_src is not None:
@@ -176,8 +181,14 @@ def preprocess(opts: PreprocessOptions) -> PreprocessReport:
         }
         tables = {side: PieceTable() for side in SIDES}
         reports = []
+        total, done = sum(line_counts.values()), 0
         for name, src, tgt in splits:
-            reports.append(_encode_split(name, src, tgt, tmp, tokenizers, tables, opts))
+            def step(lines: int, before: int = done) -> None:
+                if on_progress is not None:
+                    on_progress(before + lines, total)
+
+            reports.append(_encode_split(name, src, tgt, tmp, tokenizers, tables, opts, step))
+            done += reports[-1].lines
             _check_kept(reports[-1], opts)
             log.info("%s: kept %d of %d pairs", name, reports[-1].kept, reports[-1].lines)
         for side in SIDES:
@@ -209,7 +220,7 @@ def preprocess(opts: PreprocessOptions) -> PreprocessReport:
     )
 
 
-def _encode_split(name, src, tgt, tmp, tokenizers, tables, opts) -> SplitReport:
+def _encode_split(name, src, tgt, tmp, tokenizers, tables, opts, on_lines) -> SplitReport:
     counts = FilterCounts()
     writers = {side: CorpusWriter(tmp / f"{name}.{side}") for side in SIDES}
     texts = {side: open(tmp / f"{name}.{side}.txt", "w", encoding="utf-8") for side in SIDES} \
@@ -218,6 +229,8 @@ def _encode_split(name, src, tgt, tmp, tokenizers, tables, opts) -> SplitReport:
     lines = 0
     for s, t in zip(iter_lines(src), iter_lines(tgt)):
         lines += 1
+        if lines % PROGRESS_EVERY == 0:
+            on_lines(lines)
         s, t = normalize(s), normalize(t)
         ps = tokenizers["src"].encode(s) if s else []
         pt = tokenizers["tgt"].encode(t) if t else []
@@ -231,6 +244,7 @@ def _encode_split(name, src, tgt, tmp, tokenizers, tables, opts) -> SplitReport:
             n_tok[side] += len(pieces)
             if texts is not None:
                 texts[side].write(text + "\n")
+    on_lines(lines)
     for w in writers.values():
         w.close()
     if texts is not None:

@@ -1,8 +1,12 @@
-"""The contracts between model parts, and the dataclasses they hand to each other.
+"""The contracts between model parts, and the dataclasses they hand to each other: what a
+plugin component implements and receives.
 
-Search (greedy, beam, sampling) uses only :class:`Decoder`'s three methods
-``start_state``, ``step`` and ``reorder_state``, so any registered decoder decodes with
-every search strategy without changes to search code.
+- :class:`Encoder` -> :class:`EncoderOutput`; :class:`Attention` (with :func:`attend`
+  and :class:`NoOptions` for attention types without options); a bridge is built from a
+  :class:`BridgeShape`; a decoder is built from a :class:`DecoderContext` and implements
+  :class:`Decoder`, whose incremental methods are all that search uses (see its
+  docstring), so any registered decoder decodes with every search strategy and in the
+  compiled loop without changes to search code.
 """
 
 from __future__ import annotations
@@ -12,6 +16,10 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from nmtkit.errors import ConfigError
+from nmtkit.models.build import resolve
+from nmtkit.registry import ATTENTION, BRIDGES
 
 
 @dataclass
@@ -125,7 +133,24 @@ class Attention(nn.Module):
 
 
 class Decoder(nn.Module):
-    """The incremental decoder interface that training and every search strategy use."""
+    """The decoder interface that training and every search strategy use.
+
+    Training calls :meth:`forward` (teacher forcing). Search uses only the incremental
+    methods, in this order for each batch:
+
+    1. ``state = start_state(enc)`` -- or ``start_state(enc, capacity=T)`` in the compiled
+       loop, for decoders with :attr:`fixed_shape_state`;
+    2. per step, ``out = step(prev, state, enc)`` with the previous tokens (batch,), giving
+       ``out.log_probs`` (batch, vocab) and ``out.state``;
+    3. ``state = reorder_state(out.state, index)`` to keep rows ``index`` (the hypotheses
+       that survive a beam step, or the sentences still searching); ``enc`` is selected
+       the same way by the search (:meth:`EncoderOutput.index_select`);
+    4. in the compiled loop, ``state = grow_state(state, T2)`` when a fixed-capacity state
+       is full (capacity 16, then 32, 64, ...).
+
+    Rows are independent: a row's log-probabilities depend only on that row's source and
+    previous tokens, never on the other rows of the batch.
+    """
 
     # Whether forward() accepts teacher_forcing < 1 (scheduled sampling).
     supports_scheduled_sampling = False
@@ -165,6 +190,59 @@ class Decoder(nn.Module):
     def reorder_state(self, state: DecoderState, index: torch.Tensor) -> DecoderState:
         """The state of rows ``index`` (beam search keeps the surviving hypotheses)."""
         return state.index_select(index)
+
+
+@dataclass
+class NoOptions:
+    """The Config of a component without options."""
+
+
+def attend(scores: torch.Tensor, memory: torch.Tensor, mask: torch.Tensor):
+    """What an attention type returns from its scores: scores (batch, src_len) ->
+    (context (batch, d_memory), weights (batch, src_len)), padding weighted zero."""
+    weights = masked_softmax(scores, mask)
+    return torch.bmm(weights.unsqueeze(1), memory).squeeze(1), weights
+
+
+@dataclass
+class BridgeShape:
+    """What a bridge is built for: it maps the encoder's final states, each (enc_layers,
+    batch, enc_size), to the decoder's ``n_states`` start states, each (dec_layers, batch,
+    dec_size)."""
+
+    enc_size: int | None  # None: the encoder has no final state
+    enc_layers: int
+    dec_size: int
+    dec_layers: int
+    n_states: int  # decoder states (LSTM: 2)
+
+
+@dataclass
+class DecoderContext:
+    """What the model gives a decoder to build itself: embeddings, sizes, and the
+    attention and bridge specs (built by the decoder, which knows its own sizes)."""
+
+    embed: nn.Module  # the target embeddings (nmtkit.models.embeddings.Embeddings)
+    vocab_size: int
+    memory_size: int
+    enc_final_size: int | None
+    enc_final_layers: int
+    attention: dict | None
+    bridge: dict | None
+    tie_output: bool = False
+    shared_vocab: bool = False  # source ids are target ids (shared embeddings)
+
+    def build_attention(self, query_size: int):
+        if self.attention is None:
+            raise ConfigError("model.attention: this decoder needs an attention type")
+        cls, cfg = resolve(ATTENTION, self.attention, "model.attention")
+        return cls(cfg, query_size=query_size, memory_size=self.memory_size)
+
+    def build_bridge(self, dec_size: int, dec_layers: int, n_states: int):
+        cls, cfg = resolve(BRIDGES, self.bridge or {"type": "none"}, "model.bridge")
+        shape = BridgeShape(self.enc_final_size, self.enc_final_layers, dec_size, dec_layers,
+                            n_states)
+        return cls(cfg, shape)
 
 
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -8,17 +8,16 @@ from torch import nn
 from nmtkit.config import ModelConfig
 from nmtkit.data.vocab import PAD
 from nmtkit.errors import ConfigError
-from nmtkit.models.components import DecoderContext, resolve, resolved_spec
+from nmtkit.models.build import resolve, resolved_spec
 from nmtkit.models.embeddings import Embeddings
 from nmtkit.models.init import init_parameters
-from nmtkit.models.interfaces import DecoderOutput, EncoderOutput
-from nmtkit.registry import ATTENTION, BRIDGES, DECODERS, ENCODERS, load_builtins
+from nmtkit.models.interfaces import DecoderContext, DecoderOutput, EncoderOutput
+from nmtkit.registry import ATTENTION, BRIDGES, DECODERS, ENCODERS
 
 
 class Seq2Seq(nn.Module):
     def __init__(self, cfg: ModelConfig, src_vocab_size: int, tgt_vocab_size: int):
         super().__init__()
-        load_builtins()
         self.cfg = cfg
         self.src_embed = Embeddings(src_vocab_size, cfg.embed_dim, cfg.embed_dropout)
         if cfg.share_embeddings:

@@ -1,3 +1,21 @@
-"""Search strategies over the decoder interface (start_state / step / reorder_state)."""
+"""Search over the decoder interface: one loop (:mod:`~nmtkit.search.loop`), strategies
+(:mod:`~nmtkit.search.strategies`), constraints, options, the compiled runner, and
+batching many sequences (:mod:`~nmtkit.search.sequences`).
 
-from nmtkit.search.common import Hypothesis, SearchOptions, search  # noqa: F401
+``search`` and ``decode_sequences`` are imported on first use, so that reading the
+options (:mod:`~nmtkit.search.options`) does not import torch.
+"""
+
+from nmtkit.search.options import Hypothesis, SearchOptions  # noqa: F401
+
+
+def __getattr__(name: str):
+    if name == "search":
+        from nmtkit.search.loop import search
+
+        return search
+    if name == "decode_sequences":
+        from nmtkit.search.sequences import decode_sequences
+
+        return decode_sequences
+    raise AttributeError(f"module 'nmtkit.search' has no attribute {name!r}")

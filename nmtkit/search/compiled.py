@@ -1,8 +1,9 @@
-"""The compiled decoding loop: :mod:`nmtkit.search.static`'s steps through torch.compile.
+"""The compiled decoding loop: the fixed-shape loop's steps (:mod:`nmtkit.search.loop`,
+:class:`~nmtkit.search.loop.Bucketed`) through torch.compile, and when to use it.
 
 On CPU, inductor turns each step into C++ kernels (the matrix products stay oneDNN / MKL
 calls); on CUDA into Triton kernels replayed as CUDA graphs. Each (rows, source,
-capacity) bucket, search kind and precision compiles once per process; inductor's on-disk
+capacity) bucket, strategy and precision compiles once per process; inductor's on-disk
 cache makes a later process's compiles cheaper. :class:`CompileStats` counts the graphs and
 the time they took.
 """
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 import torch
 
 from nmtkit.errors import NmtkitError
-from nmtkit.search.common import SearchOptions
+from nmtkit.search.loop import Runner
+from nmtkit.search.options import SearchOptions
+from nmtkit.translate_options import COMPILE_MODES
 
-COMPILE_MODES = ("auto", "on", "off")
 # Graphs per step function (buckets of rows x source x capacity, per precision) and in all;
 # past these torch.compile would quietly run the step eagerly.
 RECOMPILE_LIMIT = 256
@@ -28,7 +30,7 @@ ACCUMULATED_LIMIT = 1024
 
 @dataclass
 class CompileStats:
-    graphs: int = 0  # graphs compiled (one per bucket and search kind)
+    graphs: int = 0  # graphs compiled (one per bucket and strategy)
     seconds: float = 0.0  # wall time of the steps that compiled (tracing + code generation)
 
 
@@ -139,3 +141,24 @@ AUTO_AFTER_LINES = 20_000
 
 def measured_faster(decoder, precision: str) -> bool:
     return getattr(decoder, "fixed_shape_state", False) and precision in FASTER_PRECISIONS
+
+
+class CompileSwitch:
+    """Whether a translator's next batches go through the compiled loop: from the line
+    :func:`compile_after` names on, one :class:`CompiledRunner` for the rest of the run."""
+
+    def __init__(self, mode: str, decoder, opts: SearchOptions, device: torch.device,
+                 precision: str):
+        self.after = compile_after(mode, decoder, opts, device, precision)
+        self.device = device
+        self.runner: Runner | None = None  # a CompiledRunner once switched
+
+    def runner_at(self, lines_done: int) -> Runner | None:
+        """The runner for batches after ``lines_done`` lines (None: the eager loop)."""
+        if self.runner is None and self.after is not None and lines_done >= self.after:
+            self.runner = CompiledRunner(self.device)
+        return self.runner
+
+    @property
+    def stats(self) -> CompileStats:
+        return getattr(self.runner, "stats", None) or CompileStats()

@@ -25,7 +25,7 @@ from nmtkit.fileio import StagedDir, read_lines
 from nmtkit.folders import MARKERS, check_not_holding_inputs, check_replaceable
 from nmtkit.model_folder import ModelFolder, resolved_config
 from nmtkit.precision import autocast, resolve_precision
-from nmtkit.registry import REGISTRIES, load_builtins
+from nmtkit.registry import REGISTRIES
 from nmtkit.training.loss import token_loss
 from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
 from nmtkit.training.validate import ValidResult, validate
@@ -98,9 +98,8 @@ def check_model_dir(model_dir: Path, data_dir: Path, overwrite: bool) -> None:
 def check_components(config: Config) -> None:
     """Every component spec names a registered component with valid options (before any
     data is read)."""
-    from nmtkit.models.components import resolve
+    from nmtkit.models.build import resolve  # the models package registers the built-ins
 
-    load_builtins()
     for key, registry in REGISTRIES.items():
         spec = getattr(config.model, key)
         if spec is not None or key in ("encoder", "decoder"):
@@ -201,8 +200,9 @@ class Trainer:
                         elapsed * (1 - progress) / progress if progress else None))
                     window_start, window_tokens, window_loss = now, 0, 0.0
                 if stop or (tc.valid_every and self.step % tc.valid_every == 0):
+                    paused = time.time()
                     self._checkpoint(refs, tokenizer)
-                    window_start = time.time()  # validation time is not training time
+                    window_start += time.time() - paused  # validation is not training time
                 if stop:
                     break
             if self.batch_in_epoch >= len(batches):

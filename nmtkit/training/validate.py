@@ -12,8 +12,8 @@ from nmtkit.data.batching import ParallelData, token_batches
 from nmtkit.data.units import Tokenizer
 from nmtkit.data.vocab import Vocab
 from nmtkit.metrics import bleu
-from nmtkit.search.batched import decode_sequences
-from nmtkit.search.common import SearchOptions
+from nmtkit.search.options import SearchOptions
+from nmtkit.search.sequences import decode_sequences
 from nmtkit.training.loss import token_loss
 
 

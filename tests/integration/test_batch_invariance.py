@@ -8,7 +8,7 @@ import re
 import pytest
 
 from nmtkit import api
-from nmtkit.search.common import SearchOptions
+from nmtkit.search.options import SearchOptions
 from nmtkit.translator import TranslateOptions
 from tests.conftest import needs_cpp_compiler, reversal_pairs, run_cli
 
@@ -48,8 +48,12 @@ def test_the_compiled_loop_gives_the_eager_lines(which, beam, tiny_model, tiny_t
         opts = TranslateOptions(SearchOptions(beam=beam, max_len=20), compile=mode)
         translator = api.load_translator(model_dir, opts)
         outputs.append([t.text for t in translator.translate_lines(lines)])
-    assert translator.compile_stats.graphs >= 1  # it did compile
+    graphs = translator.compile_stats.graphs
+    assert graphs >= 1  # it did compile
     assert outputs[0] == outputs[1]
+    # The same buckets again (a new strategy object per batch) compile nothing more.
+    assert [t.text for t in translator.translate_lines(lines)] == outputs[1]
+    assert translator.compile_stats.graphs == graphs
 
 
 @needs_cpp_compiler
@@ -65,7 +69,7 @@ def test_translate_compile_on_through_the_cli(tiny_model):
 
 @needs_cpp_compiler
 def test_auto_switches_to_the_compiled_loop_once_the_input_is_long(tiny_model, monkeypatch):
-    monkeypatch.setattr("nmtkit.translator.compile_after", lambda *args: 10)
+    monkeypatch.setattr("nmtkit.search.compiled.compile_after", lambda *args: 10)
     lines = [s for s, _ in reversal_pairs(30, seed=24, lo=1, hi=10)]
     search = SearchOptions(beam=1, max_len=20)
     translator = api.load_translator(tiny_model, TranslateOptions(search, chunk_size=10))

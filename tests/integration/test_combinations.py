@@ -9,7 +9,7 @@ import pytest
 from nmtkit import api
 from nmtkit.config import Config, from_dict
 from nmtkit.errors import ConfigError
-from nmtkit.search.common import SearchOptions
+from nmtkit.search.options import SearchOptions
 from nmtkit.translator import TranslateOptions
 
 ENCODERS = {

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import run_cli, write_pairs
+from tests.conftest import run_cli, run_main, write_pairs
 
 
 def test_help_lists_the_five_commands_without_importing_torch():
@@ -38,6 +38,32 @@ def test_translate_keeps_one_line_per_line(tiny_model, beam):
     assert out[1] == "" and out[2] == ""  # empty and whitespace-only lines stay empty
     assert out[4] != ""  # the over-long line is split, translated and rejoined
     assert "line 5: 30 pieces is more than the model's maximum of 12" in proc.stderr
+
+
+def _n_best_rows(stdout: str) -> dict[int, list[tuple[str, float]]]:
+    rows: dict[int, list[tuple[str, float]]] = {}
+    for line in stdout.splitlines():
+        index, text, score = line.split(" ||| ")
+        rows.setdefault(int(index), []).append((text, float(score)))
+    return rows
+
+
+def test_n_best_of_a_line_split_because_it_is_too_long(tiny_model):
+    # 27 word pieces with a maximum of 12: parts of 12, 12 and 3, translated apart. Rank r
+    # of the line is rank r of each part, joined, with the parts' scores summed.
+    words = ("abcdefghi" * 3)
+    parts = [words[:12], words[12:24], words[24:]]
+    args = ("translate", "-m", str(tiny_model), "--beam", "3", "--n-best", "3")
+    whole = run_cli(*args, input=" ".join(words) + "\n")
+    apart = _n_best_rows(run_cli(*args, input="".join(" ".join(p) + "\n" for p in parts)).stdout)
+    got = _n_best_rows(whole.stdout)
+    assert list(got) == [0] and len(got[0]) == 3
+    assert "translated in 3 parts and rejoined" in whole.stderr
+    for rank, (text, score) in enumerate(got[0]):
+        pieces = [apart[i][rank] for i in range(3)]
+        assert text == " ".join(t for t, _ in pieces if t)
+        assert score == pytest.approx(sum(s for _, s in pieces), abs=2e-4)  # printed to 1e-4
+    assert len({text for text, _ in got[0]}) > 1  # the ranks differ: not one list repeated
 
 
 def test_translate_without_final_newline_and_files(tiny_model, tmp_path):
@@ -131,6 +157,12 @@ def test_translate_output_starts_before_the_input_ends(tiny_model):
 
 
 def test_gradient_accumulation_and_a_preset_from_the_command_line(tmp_path, tiny_model):
+    import torch
+    import yaml
+
+    from nmtkit.data.batching import ParallelData, token_batches
+    from nmtkit.data.vocab import Vocab
+
     data = tiny_model.parent / "data"
     run_cli("train", "--preset", "transformer-small", "-d", str(data), "-m", str(tmp_path / "t"),
             "model.embed_dim=16", "model.encoder.heads=2", "model.decoder.heads=2",
@@ -138,19 +170,68 @@ def test_gradient_accumulation_and_a_preset_from_the_command_line(tmp_path, tiny
             "model.decoder.ff_size=32", "train.max_steps=4", "train.accumulate=2",
             "train.batch_tokens=100", "train.valid_bleu=false")
     meta = json.loads((tmp_path / "t" / "meta.json").read_text())
-    assert meta["components"]["decoder"]["type"] == "transformer" and meta["steps"] == 4
+    assert meta["steps"] == 4
+    # The preset's architecture and training options, with the overrides on top.
+    for side in ("encoder", "decoder"):
+        assert meta["components"][side] == {
+            "type": "transformer", "layers": 1, "heads": 2, "ff_size": 32, "dropout": 0.1,
+            "attention_dropout": 0.1, "pre_norm": True, "positions": "sinusoidal",
+            "max_positions": 1024, "scale_embeddings": True}
+    config = yaml.safe_load((tmp_path / "t" / "config.yaml").read_text())
+    assert {k: config["model"][k] for k in ("embed_dim", "tie_output", "init", "attention",
+                                            "bridge")} == {
+        "embed_dim": 16, "tie_output": True, "init": "xavier", "attention": None,
+        "bridge": None}
+    assert {k: config["train"][k] for k in ("schedule", "warmup_steps", "lr", "accumulate")} == {
+        "schedule": "noam", "warmup_steps": 400, "lr": 2.0, "accumulate": 2}
+    # Each of the 4 steps took 2 batches: training stopped 8 batches into the first epoch,
+    # having trained on the target tokens of those 8 batches (the seeded epoch order).
+    state = torch.load(tmp_path / "t" / "train_state.pt", weights_only=True)
+    assert state["data"] == {"epoch": 0, "batch_in_epoch": 8}
+    pairs = ParallelData(data, "train", Vocab.load(data / "vocab.src.tsv"),
+                         Vocab.load(data / "vocab.tgt.tsv"))
+    epoch0 = token_batches(pairs.src.lengths, pairs.tgt.lengths, 100,
+                           torch.Generator().manual_seed(config["train"]["seed"]),
+                           config["train"]["max_len"])
+    assert len(epoch0) > 8
+    assert meta["tgt_tokens"] == sum(int(pairs.tgt.lengths[b].sum()) + len(b)  # + EOS each
+                                     for b in epoch0[:8])
     out = run_cli("translate", "-m", str(tmp_path / "t"), "--sample", "--seed", "3",
                   input="a b\nc\n").stdout
     assert out.count("\n") == 2
 
 
-def test_translate_in_bfloat16(tiny_model):
-    out = run_cli("translate", "-m", str(tiny_model), "--precision", "bf16",
-                  input="a b c\n\nd\n").stdout
-    assert out.count("\n") == 3
-    bad = run_cli("translate", "-m", str(tiny_model), "--precision", "fp8", input="a\n",
-                  check=False)
-    assert bad.returncode == 2 and "--precision: unknown 'fp8'" in bad.stderr
+def test_translate_in_bfloat16(tiny_model, monkeypatch, capsys):
+    """--precision bf16 runs the model's matrix products in bfloat16 (CPU autocast works with
+    or without native support); fp32 keeps them in float32."""
+    import torch
+
+    dtypes = []
+
+    def record(module, args, output):
+        if isinstance(module, torch.nn.Linear):
+            dtypes.append(output.dtype)
+
+    outputs = {}
+    hook = torch.nn.modules.module.register_module_forward_hook(record)
+    try:
+        for precision in ("fp32", "bf16"):
+            dtypes.clear()
+            status, out, err = run_main("translate", "-m", str(tiny_model), "--precision",
+                                        precision, "--compile", "off", input="a b c\n\nd\n",
+                                        monkeypatch=monkeypatch, capsys=capsys)
+            assert status == 0, err
+            outputs[precision] = out, set(dtypes)
+    finally:
+        hook.remove()
+    assert outputs["fp32"][1] == {torch.float32}
+    assert outputs["bf16"][1] == {torch.bfloat16}
+    for out, _ in outputs.values():
+        lines = out.split("\n")
+        assert len(lines) == 4 and lines[1] == "" and lines[3] == ""
+    status, _, err = run_main("translate", "-m", str(tiny_model), "--precision", "fp8",
+                              input="a\n", monkeypatch=monkeypatch, capsys=capsys)
+    assert status == 2 and "--precision: unknown 'fp8'" in err
 
 
 def test_a_dotted_override_without_a_config_merges_into_the_default_component(tiny_model,

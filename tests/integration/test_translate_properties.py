@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from nmtkit import api
 from nmtkit.output import translate_stream
-from nmtkit.search.common import SearchOptions
+from nmtkit.search.options import SearchOptions
 from nmtkit.translator import TranslateOptions, Translator
 from tests.conftest import TINY_CONFIG
 

@@ -6,7 +6,7 @@ import pytest
 
 from nmtkit import api
 from nmtkit.config import Config, from_dict
-from nmtkit.search.common import SearchOptions
+from nmtkit.search.options import SearchOptions
 from nmtkit.translator import TranslateOptions
 from tests.conftest import reversal_pairs, write_pairs
 

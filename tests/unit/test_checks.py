@@ -10,7 +10,7 @@ from nmtkit.data.build_vocab import VocabOptions
 from nmtkit.data.preprocess import PreprocessOptions
 from nmtkit.data.text import FilterOptions
 from nmtkit.errors import ConfigError
-from nmtkit.search.common import SearchOptions
+from nmtkit.search.options import SearchOptions
 from nmtkit.translator import TranslateOptions
 
 
@@ -93,10 +93,10 @@ def test_config_values_are_checked(override, message):
 
 
 def test_component_options_are_checked_when_the_component_is_resolved():
-    from nmtkit.models.components import resolve
-    from nmtkit.registry import DECODERS, ENCODERS, load_builtins
+    from nmtkit.models.build import resolve
+    from nmtkit.registry import DECODERS, ENCODERS
 
-    load_builtins()
+
     cfg = load_config(None, ["model.decoder.hidden_size=0"])
     with pytest.raises(ConfigError, match="model.decoder.hidden_size: must be at least 1, got 0"):
         resolve(DECODERS, cfg.model.decoder, "model.decoder")

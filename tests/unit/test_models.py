@@ -52,12 +52,30 @@ def test_padding_does_not_change_the_encoding():
 
 
 def test_reversed_source_changes_the_encoding_but_not_the_alignment_of_positions():
-    m = tiny_model(encoder={"type": "rnn", "hidden_size": 10, "bidirectional": False,
-                            "reverse_source": True, "dropout": 0.0})
-    src, lengths, _ = batch()
-    enc = m.encode(src, lengths)
+    options = {"type": "rnn", "hidden_size": 10, "bidirectional": False, "dropout": 0.0}
+    reversing = tiny_model(encoder={**options, "reverse_source": True})
+    plain = tiny_model(encoder=options)  # the same weights: reverse_source adds none
+    src, lengths, _ = batch()  # [[5, 6, 7, 8], [9, 10, pad, pad]]
+    backwards = torch.tensor([[8, 7, 6, 5], [10, 9, 0, 0]])
+    with torch.no_grad():
+        enc = reversing.encode(src, lengths)
+        forwards = plain.encode(src, lengths)
+        read_backwards = plain.encode(backwards, lengths)
+        last_alone = reversing.encode(torch.tensor([[8], [10]]), torch.tensor([1, 1]))
     assert enc.memory.shape == (2, 4, 10)
+    assert torch.equal(enc.mask, forwards.mask)
     assert torch.all(enc.memory[1, 2:] == 0)  # padding stays at the end
+    # It reads the source backwards: its final state is the plain encoder's on the
+    # reversed sentence, and its memory differs from the plain encoder's.
+    assert torch.allclose(enc.final[0], read_backwards.final[0], atol=1e-6)
+    assert not torch.allclose(enc.memory, forwards.memory, atol=1e-3)
+    # ... and memory position i belongs to source token i again: the plain encoder's
+    # memory of the reversed sentence, put back in source order.
+    in_source_order = read_backwards.memory[[[0], [1]], [[3, 2, 1, 0], [1, 0, 2, 3]]]
+    assert torch.allclose(enc.memory, in_source_order, atol=1e-6)
+    # The last source token is read first, so its memory has seen that token alone.
+    assert torch.allclose(enc.memory[0, 3], last_alone.memory[0, 0], atol=1e-6)
+    assert torch.allclose(enc.memory[1, 1], last_alone.memory[1, 0], atol=1e-6)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
@@ -191,21 +209,44 @@ def test_copy_needs_a_shared_vocabulary():
 
 
 def test_coverage_loss_is_reported():
+    """aux_loss = weight * sum over real target steps t and source positions i of
+    min(a_t,i, c_t,i), with c_t the sum of the earlier steps' attention (See et al., 2017)."""
     m = tiny_model(attention={"type": "additive", "coverage": True, "coverage_loss": 0.5})
-    src, lengths, tgt_in = batch()
-    out = m(src, lengths, tgt_in)
-    assert out.aux_loss is not None and out.aux_loss.item() > 0
+    src, lengths, tgt_in = batch()  # the second target ends in padding
+    with torch.no_grad():
+        out = m(src, lengths, tgt_in)
     assert out.attention.shape == (2, 3, 4)
+    a = out.attention.double()
+    coverage = torch.cumsum(a, dim=1) - a  # attention of the steps before each step
+    real = (tgt_in != 0).unsqueeze(-1)
+    expected = 0.5 * torch.minimum(a, coverage).masked_fill(~real, 0).sum()
+    assert expected > 0
+    assert out.aux_loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    # The padded step would add to it: the loss leaves it out.
+    assert torch.minimum(a, coverage)[1, 2].sum() > 1e-3
+    without = tiny_model(attention={"type": "additive", "coverage": True, "coverage_loss": 0.0})
+    assert without(src, lengths, tgt_in).aux_loss is None
 
 
 def test_scheduled_sampling_feeds_own_predictions():
-    m = tiny_model()
-    src, lengths, tgt_in = batch()
+    m = tiny_model(init_scale=0.5)  # weights large enough for inputs to matter
+    src, lengths, _ = batch()
     with torch.no_grad():
-        gold = m(src, lengths, tgt_in, teacher_forcing=1.0).scores.log_softmax(-1)
-        torch.manual_seed(0)
+        enc = m.encode(src, lengths)
+        first = m.decoder.step(torch.full((2,), BOS), m.decoder.start_state(enc), enc)
+        predicted = first.log_probs.argmax(-1)
+        # Gold inputs that are never the model's first prediction.
+        gold_next = torch.where(predicted == 4, 5, 4)
+        tgt_in = torch.stack([torch.full((2,), BOS), gold_next, gold_next + 2], dim=1)
+        forced = m(src, lengths, tgt_in, teacher_forcing=1.0).scores.log_softmax(-1)
         own = m(src, lengths, tgt_in, teacher_forcing=0.0).scores.log_softmax(-1)
-    assert torch.allclose(gold[:, 0], own[:, 0], atol=1e-5)  # the first input is always BOS
-    predicted = gold[:, 0].argmax(-1)
-    if not torch.equal(predicted, tgt_in[:, 1]):
-        assert not torch.allclose(gold[:, 1], own[:, 1])
+        # With teacher_forcing=0 every input after BOS is the previous step's argmax:
+        # greedy decoding step by step.
+        state, prev = m.decoder.start_state(enc), torch.full((2,), BOS)
+        for t in range(tgt_in.size(1)):
+            step = m.decoder.step(prev, state, enc)
+            assert torch.allclose(own[:, t], step.log_probs, atol=1e-5)
+            state, prev = step.state, step.log_probs.argmax(-1)
+    assert torch.allclose(forced[:, 0], own[:, 0], atol=1e-5)  # the first input is always BOS
+    for row in range(2):  # the gold input of step 1 is not the prediction: the scores differ
+        assert (forced[row, 1] - own[row, 1]).abs().max() > 0.05

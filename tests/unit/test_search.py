@@ -11,7 +11,7 @@ from nmtkit.data.vocab import BOS, EOS
 from nmtkit.models.interfaces import Decoder, DecoderState, EncoderOutput, StepOutput
 from nmtkit.models.seq2seq import Seq2Seq
 from nmtkit.search import SearchOptions, search
-from nmtkit.search.batched import decode_sequences
+from nmtkit.search.sequences import decode_sequences
 
 A, B = 4, 5
 EPS = 1e-4

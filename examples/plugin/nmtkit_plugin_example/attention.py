@@ -15,8 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nmtkit.models.attention.luong import attend
-from nmtkit.models.interfaces import Attention
+from nmtkit.models.interfaces import Attention, attend
 
 
 @dataclass

@@ -18,8 +18,7 @@ import torch
 from torch import nn
 
 from nmtkit.checks import ranged
-from nmtkit.models.attention.luong import attend
-from nmtkit.models.interfaces import Attention
+from nmtkit.models.interfaces import Attention, attend
 from nmtkit.registry import ATTENTION
 
 

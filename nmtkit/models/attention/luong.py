@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
 from nmtkit.errors import ConfigError
-from nmtkit.models.interfaces import Attention, masked_softmax
+from nmtkit.models.interfaces import Attention, NoOptions, attend
 from nmtkit.registry import ATTENTION
-
-
-@dataclass
-class NoOptions:
-    pass
-
-
-def attend(scores: torch.Tensor, memory: torch.Tensor, mask: torch.Tensor):
-    """scores (batch, src_len) -> (context (batch, d_memory), weights (batch, src_len))."""
-    weights = masked_softmax(scores, mask)
-    return torch.bmm(weights.unsqueeze(1), memory).squeeze(1), weights
 
 
 @ATTENTION.register("dot")

@@ -10,9 +10,8 @@ from torch import nn
 
 from nmtkit.checks import ranged
 from nmtkit.errors import ConfigError
-from nmtkit.models import multihead
-from nmtkit.models.attention.luong import NoOptions, attend
-from nmtkit.models.interfaces import Attention
+from nmtkit.models.interfaces import Attention, NoOptions, attend
+from nmtkit.models.transformer_layers import TransformerAttention
 from nmtkit.registry import ATTENTION
 
 
@@ -56,7 +55,7 @@ class MultiHeadAttention(Attention):
                               f"divisible by heads ({cfg.heads})")
         self.to_memory = (nn.Linear(query_size, memory_size, bias=False)
                           if query_size != memory_size else nn.Identity())
-        self.core = multihead.MultiHeadAttention(memory_size, cfg.heads, cfg.dropout)
+        self.core = TransformerAttention(memory_size, cfg.heads, cfg.dropout)
 
     def precompute(self, memory: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Keys and values, each (batch, heads, src_len, d_head)."""

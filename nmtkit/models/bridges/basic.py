@@ -13,21 +13,13 @@ import torch
 from torch import nn
 
 from nmtkit.errors import ConfigError
+from nmtkit.models.interfaces import BridgeShape
 from nmtkit.registry import BRIDGES
 
 
 @dataclass
 class BridgeConfig:
     pass
-
-
-@dataclass
-class BridgeShape:
-    enc_size: int | None  # None: the encoder has no final state
-    enc_layers: int
-    dec_size: int
-    dec_layers: int
-    n_states: int  # decoder states (LSTM: 2)
 
 
 class Bridge(nn.Module):

@@ -19,9 +19,9 @@ from torch import nn
 from nmtkit.checks import one_of, ranged
 from nmtkit.data.vocab import PAD
 from nmtkit.errors import ConfigError
-from nmtkit.models.components import DecoderContext
 from nmtkit.models.interfaces import (
     Decoder,
+    DecoderContext,
     DecoderOutput,
     DecoderState,
     EncoderOutput,

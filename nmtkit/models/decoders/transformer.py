@@ -23,19 +23,19 @@ import torch
 from torch import nn
 
 from nmtkit.errors import ConfigError
-from nmtkit.models.components import DecoderContext
 from nmtkit.models.interfaces import (
     Decoder,
+    DecoderContext,
     DecoderOutput,
     DecoderState,
     EncoderOutput,
     StepOutput,
 )
-from nmtkit.models.multihead import (
+from nmtkit.models.transformer_layers import (
     FeedForward,
     LayerNorm,
-    MultiHeadAttention,
     Residual,
+    TransformerAttention,
     TransformerConfig,
     check_config,
     embed_inputs,
@@ -47,7 +47,7 @@ Tensors = tuple[torch.Tensor, ...]
 
 @dataclass
 class TransformerDecoderConfig(TransformerConfig):
-    """See :class:`nmtkit.models.multihead.TransformerConfig` for the options."""
+    """See :class:`nmtkit.models.transformer_layers.TransformerConfig` for the options."""
 
 
 @dataclass
@@ -78,9 +78,9 @@ class TransformerDecoderLayer(nn.Module):
 
     def __init__(self, cfg: TransformerConfig, d_model: int):
         super().__init__()
-        self.self_attn = MultiHeadAttention(d_model, cfg.heads, cfg.attention_dropout)
+        self.self_attn = TransformerAttention(d_model, cfg.heads, cfg.attention_dropout)
         self.self_res = Residual(d_model, cfg.dropout, cfg.pre_norm)
-        self.cross_attn = MultiHeadAttention(d_model, cfg.heads, cfg.attention_dropout)
+        self.cross_attn = TransformerAttention(d_model, cfg.heads, cfg.attention_dropout)
         self.cross_res = Residual(d_model, cfg.dropout, cfg.pre_norm)
         self.ff = FeedForward(d_model, cfg.ff_size, cfg.dropout)
         self.ff_res = Residual(d_model, cfg.dropout, cfg.pre_norm)

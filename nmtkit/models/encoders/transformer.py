@@ -14,11 +14,11 @@ import torch
 from torch import nn
 
 from nmtkit.models.interfaces import Encoder, EncoderOutput
-from nmtkit.models.multihead import (
+from nmtkit.models.transformer_layers import (
     FeedForward,
     LayerNorm,
-    MultiHeadAttention,
     Residual,
+    TransformerAttention,
     TransformerConfig,
     check_config,
     embed_inputs,
@@ -28,7 +28,7 @@ from nmtkit.registry import ENCODERS
 
 @dataclass
 class TransformerEncoderConfig(TransformerConfig):
-    """See :class:`nmtkit.models.multihead.TransformerConfig` for the options."""
+    """See :class:`nmtkit.models.transformer_layers.TransformerConfig` for the options."""
 
 
 class TransformerEncoderLayer(nn.Module):
@@ -36,7 +36,7 @@ class TransformerEncoderLayer(nn.Module):
 
     def __init__(self, cfg: TransformerConfig, d_model: int):
         super().__init__()
-        self.self_attn = MultiHeadAttention(d_model, cfg.heads, cfg.attention_dropout)
+        self.self_attn = TransformerAttention(d_model, cfg.heads, cfg.attention_dropout)
         self.attn_res = Residual(d_model, cfg.dropout, cfg.pre_norm)
         self.ff = FeedForward(d_model, cfg.ff_size, cfg.dropout)
         self.ff_res = Residual(d_model, cfg.dropout, cfg.pre_norm)

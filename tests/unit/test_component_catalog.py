@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from nmtkit import registry as reg
-from nmtkit.components_info import Option, config_options, list_components
+from nmtkit.component_catalog import Option, config_options, list_components
 from nmtkit.config import Config
 from nmtkit.errors import ConfigError, NmtkitError
 from nmtkit.model_folder import ModelFolder, plugin_provenance
@@ -41,7 +41,7 @@ class FakeEntryPoint:
 @pytest.fixture
 def fake_plugin(monkeypatch):
     """``fake_att`` from nmtkit-fake-plugin 1.2.3 in the attention group, for one test."""
-    reg.load_builtins()
+    import nmtkit.models  # noqa: F401  (registers the built-ins)
     monkeypatch.setattr(reg.ATTENTION, "_entries", dict(reg.ATTENTION._entries))
     monkeypatch.setattr(reg.ATTENTION, "_plugins_loaded", False)
     monkeypatch.setattr(reg, "entry_points", lambda group: (

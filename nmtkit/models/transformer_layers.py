@@ -1,8 +1,9 @@
 """Parts shared by the Transformer encoder and decoder (Vaswani et al., 2017).
 
 - :class:`TransformerConfig`: the options both take, and their validation;
-- :class:`MultiHeadAttention`: scaled dot-product attention over ``heads`` subspaces, with
-  the key/value projection separate from the attention so a decoder can cache it;
+- :class:`TransformerAttention`: multi-head scaled dot-product attention over ``heads``
+  subspaces, with the key/value projection separate from the attention so a decoder can
+  cache it;
 - :class:`FeedForward`: the position-wise two-layer network;
 - :class:`LayerNorm`: layer normalisation whose gain is stored as an offset from 1;
 - :class:`Residual`: a sublayer's residual connection with pre- or post-layer-norm.
@@ -51,7 +52,7 @@ def embed_inputs(cfg: TransformerConfig, d_model: int, where: str) -> tuple[floa
     return scale, build_positions(cfg.positions, d_model, cfg.max_positions, where)
 
 
-class MultiHeadAttention(nn.Module):
+class TransformerAttention(nn.Module):
     """Multi-head attention with explicit matrix products.
 
     Keys and values are (batch, heads, k_len, d_head), as returned by :meth:`project_kv`;

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nmtkit.errors import ConfigError
-from nmtkit.registry import REGISTRIES, Entry, load_builtins
+from nmtkit.registry import REGISTRIES, Entry
 
 _MISSING = object()
 
@@ -59,7 +59,8 @@ def list_components(kind: str | None = None) -> list[ComponentInfo]:
     plurals = [registry.group.rsplit(".", 1)[-1] for registry in REGISTRIES.values()]
     if kind is not None and kind not in kinds() + plurals:
         raise ConfigError(f"unknown component kind '{kind}'; valid kinds: {', '.join(kinds())}")
-    load_builtins()
+    import nmtkit.models  # noqa: F401  (registers the built-ins)
+
     infos = []
     for plural, registry in zip(plurals, REGISTRIES.values()):
         if kind is not None and kind not in (plural, registry.kind):

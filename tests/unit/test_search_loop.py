@@ -1,23 +1,24 @@
-"""The fixed-shape search (what the compiled loop runs) against the eager search."""
+"""The one search loop: its fixed-shape row policy (what the compiled loop runs) against
+the eager one, and when the compiled loop is used."""
+
+from dataclasses import dataclass
 
 import pytest
 import torch
 
 from nmtkit.config import ModelConfig
+from nmtkit.data.vocab import EOS, PAD
 from nmtkit.errors import NmtkitError
+from nmtkit.models.interfaces import Decoder, DecoderState, EncoderOutput, StepOutput
 from nmtkit.models.seq2seq import Seq2Seq
 from nmtkit.search import SearchOptions, search
-from nmtkit.search.common import constrain
-from nmtkit.search.compiled import AUTO_AFTER_LINES, compile_after
-from nmtkit.search.static import constrain_fixed, row_bucket, source_bucket, static_search
+from nmtkit.search.compiled import AUTO_AFTER_LINES, CompiledRunner, compile_after
+from nmtkit.search.constraints import constrain, constrain_fixed
+from nmtkit.search.loop import call, row_bucket, source_bucket
 from tests.conftest import needs_cpp_compiler
 
 SRC_VOCAB, TGT_VOCAB = 30, 25
 CPU = torch.device("cpu")
-
-
-def eager(fn, *args):
-    return fn(*args)
 
 
 def model(kind: str):
@@ -72,7 +73,7 @@ def test_fixed_shapes_give_the_eager_results(kind, opts):
     src, lengths = sources(11)
     with torch.no_grad():
         want = search(m, src, lengths, opts)
-        got = static_search(m, src, lengths, opts, eager)
+        got = search(m, src, lengths, opts, call)
     for w_hyps, g_hyps in zip(want, got):
         assert [h.tokens for h in w_hyps] == [h.tokens for h in g_hyps]
         for w, g in zip(w_hyps, g_hyps):
@@ -122,3 +123,87 @@ def test_without_a_cpp_compiler_cpu_decoding_stays_eager(monkeypatch):
     assert compile_after("auto", rnn, SearchOptions(), CPU, "bf16") is None
     with pytest.raises(NmtkitError, match="without a C\\+\\+ compiler"):
         compile_after("on", rnn, SearchOptions(), CPU, "fp32")
+
+
+# A decoder from outside nmtkit, written against the interface only: its state grows
+# with the output (every token so far), so the fixed-shape loop must give it a capacity
+# and grow it.
+@dataclass
+class Growing(DecoderState):
+    tokens: torch.Tensor  # (batch, steps so far)
+
+
+@dataclass
+class Fixed(DecoderState):
+    tokens: torch.Tensor  # (batch, capacity), PAD where unused
+    length: torch.Tensor  # (batch,) steps so far
+
+
+class RepeatShyDecoder(Decoder):
+    """Log-probabilities of a fixed table of the previous token, less 0.7 for every
+    earlier use of each token; EOS only where the length limit forces it."""
+
+    fixed_shape_state = True
+
+    def __init__(self, vocab: int = TGT_VOCAB):
+        super().__init__()
+        g = torch.Generator().manual_seed(5)
+        self.table = torch.randn(vocab, vocab, generator=g) * 2
+        self.table[:, :4] = -1e4  # no PAD, UNK, BOS; EOS only at the length limit
+        self.vocab = vocab
+
+    def start_state(self, enc, capacity=None):
+        n = enc.memory.size(0)
+        if capacity is None:
+            return Growing(torch.zeros(n, 0, dtype=torch.long))
+        return Fixed(torch.full((n, capacity), PAD), torch.zeros(n, dtype=torch.long))
+
+    def grow_state(self, state, capacity):
+        extra = capacity - state.tokens.size(1)
+        return Fixed(torch.nn.functional.pad(state.tokens, (0, extra), value=PAD), state.length)
+
+    def step(self, prev, state, enc):
+        if isinstance(state, Growing):
+            tokens = torch.cat([state.tokens, prev.unsqueeze(1)], 1)
+            new = Growing(tokens)
+        else:
+            tokens = state.tokens.scatter(1, state.length.unsqueeze(1), prev.unsqueeze(1))
+            new = Fixed(tokens, state.length + 1)
+        seen = torch.nn.functional.one_hot(tokens, self.vocab).sum(1).float()
+        scores = self.table[prev] - 0.7 * seen
+        return StepOutput(torch.log_softmax(scores, -1), new)
+
+
+class PluginModel(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.decoder = RepeatShyDecoder()
+
+    def encode(self, src, lengths):
+        return EncoderOutput(torch.zeros(src.size(0), src.size(1), 1), src != PAD)
+
+
+def _same(want, got):
+    for w_hyps, g_hyps in zip(want, got, strict=True):
+        assert [h.tokens for h in w_hyps] == [h.tokens for h in g_hyps]
+        assert [h.score for h in g_hyps] == pytest.approx([h.score for h in w_hyps], abs=1e-5)
+
+
+@pytest.mark.parametrize("beam", [1, 3])
+def test_a_plugin_decoder_runs_in_the_fixed_shape_loop(beam):
+    m = PluginModel()
+    src, lengths = sources(5, seed=3)
+    opts = SearchOptions(beam=beam, n_best=beam, max_len=20)  # 20 steps: capacity 16, grown
+    want = search(m, src, lengths, opts)
+    assert any(len(h[0].tokens) > 16 for h in want)  # the state had to grow
+    _same(want, search(m, src, lengths, opts, call))
+
+
+@needs_cpp_compiler
+def test_a_plugin_decoder_runs_in_the_compiled_loop():
+    m = PluginModel()
+    src, lengths = sources(3, seed=4)
+    opts = SearchOptions(beam=3, n_best=2, max_len=20)
+    runner = CompiledRunner(CPU)
+    _same(search(m, src, lengths, opts), search(m, src, lengths, opts, runner))
+    assert runner.stats.graphs >= 2  # compiled: the first capacity and the grown one

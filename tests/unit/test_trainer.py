@@ -1,0 +1,189 @@
+"""nmtkit/training/trainer.py in-process on a tiny data folder: which weights the model
+folder keeps, what counts against train.max_minutes, and gradient accumulation. Time and
+validation results are faked where a test needs them; nothing sleeps."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import nmtkit.training.trainer as trainer_module
+from nmtkit.api import PreprocessOptions, VocabOptions, build_vocab, preprocess
+from nmtkit.config import Config, ModelConfig, TrainConfig
+from nmtkit.training.trainer import TrainCallbacks, Trainer
+from nmtkit.training.validate import ValidResult
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory, tiny_corpus):
+    c = tiny_corpus
+    out = tmp_path_factory.mktemp("trainer") / "data"
+    preprocess(PreprocessOptions(c / "train.src", c / "train.tgt", out, c / "valid.src",
+                                 c / "valid.tgt", units="word"))
+    build_vocab(VocabOptions(out))
+    return out
+
+
+def config(**train) -> Config:
+    """A tiny model without dropout (so a forward pass is deterministic), trained in fp32."""
+    model = ModelConfig(embed_dim=8, embed_dropout=0.0,
+                        encoder={"type": "rnn", "hidden_size": 8, "dropout": 0.0},
+                        decoder={"type": "rnn", "hidden_size": 8, "dropout": 0.0})
+    options = dict(batch_tokens=100, log_every=1, valid_bleu=False, precision="fp32")
+    return Config(model, TrainConfig(**{**options, **train}))
+
+
+class Record(TrainCallbacks):
+    def __init__(self):
+        self.steps, self.valid = [], []
+
+    def on_step(self, report):
+        self.steps.append(report)
+
+    def on_valid(self, result, is_best):
+        self.valid.append((result.step, is_best))
+
+
+def weights(model) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("results, flags", [
+    # (loss, BLEU) per validation; without BLEU the lowest loss is best
+    ([(2.0, None), (1.0, None), (3.0, None)], [True, True, False]),
+    # with BLEU the highest BLEU is best, whatever the loss
+    ([(1.0, 10.0), (2.0, 30.0), (0.5, 20.0)], [True, True, False]),
+])
+def test_the_model_folder_keeps_the_best_validated_weights(tmp_path, data_dir, monkeypatch,
+                                                           results, flags):
+    """Validation gets worse at the last step: model.pt keeps step 2's weights while
+    train_state.pt has the last ones."""
+    seen = {}
+
+    def fake_validate(model, data, step, *args, **kwargs):
+        seen[step] = weights(model)
+        loss, bleu = results[step - 1]
+        return ValidResult(step, loss, math.exp(loss), bleu, 0.0)
+
+    monkeypatch.setattr(trainer_module, "validate", fake_validate)
+    record = Record()
+    result = Trainer(config(max_steps=3, valid_every=1), data_dir, tmp_path / "m", record).run()
+    assert record.valid == [(1, flags[0]), (2, flags[1]), (3, flags[2])]
+    assert not same(seen[2], seen[3])  # training moved on after the best step
+    best = torch.load(tmp_path / "m" / "model.pt", weights_only=True)["model"]
+    assert same(best, seen[2])
+    last = torch.load(tmp_path / "m" / "train_state.pt", weights_only=True)["model"]
+    assert same(last, seen[3])
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    assert meta["steps"] == 3
+    assert meta["best_valid"]["step"] == 2
+    assert meta["best_valid"]["loss"] == results[1][0]
+    assert meta["best_valid"]["bleu"] == results[1][1]
+    assert (result.best.step, result.last.step) == (2, 3)
+
+
+class FakeClock:
+    """Stands in for the trainer's ``time`` module; only the test moves it."""
+
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    monotonic = perf_counter = time
+
+
+def slow_training(monkeypatch, trainer: Trainer, step_seconds: float, valid_seconds: float):
+    """Fake time: each training forward pass takes ``step_seconds``, each validation
+    ``valid_seconds``."""
+    clock = FakeClock()
+    monkeypatch.setattr(trainer_module, "time", clock)
+    real_validate = trainer_module.validate
+
+    def slow_validate(*args, **kwargs):
+        clock.now += valid_seconds
+        return real_validate(*args, **kwargs)
+
+    def forward_pass(module, args):
+        if module.training:
+            clock.now += step_seconds
+
+    monkeypatch.setattr(trainer_module, "validate", slow_validate)
+    trainer.model.register_forward_pre_hook(forward_pass)
+
+
+def counted(function, calls: list):
+    def wrapper(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+def test_max_minutes_counts_training_time_not_validation_time(tmp_path, data_dir, monkeypatch):
+    """Each training forward pass "takes" 10 s and each validation 1000 s: a one-minute
+    budget is spent after 6 steps, however long validating took."""
+    record = Record()
+    trainer = Trainer(config(max_minutes=1.0, valid_every=1), data_dir, tmp_path / "m", record)
+    validations = []
+    monkeypatch.setattr(trainer_module, "validate", counted(trainer_module.validate, validations))
+    slow_training(monkeypatch, trainer, step_seconds=10.0, valid_seconds=1000.0)
+    result = trainer.run()
+    assert result.steps == 6
+    assert len(validations) == 6  # validation ran after every step, 6000 s in all
+    assert [r.elapsed for r in record.steps] == [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
+    assert result.seconds == pytest.approx(60.0)
+    assert result.tokens_per_sec == pytest.approx(result.tgt_tokens / 60.0)
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    assert meta["train_seconds"] == pytest.approx(60.0)
+
+
+def test_tokens_per_second_of_a_log_window_with_a_validation_inside(tmp_path, data_dir,
+                                                                    monkeypatch):
+    """Two 10 s steps logged together, validated after each: the window's speed is its
+    tokens over 20 s."""
+    record = Record()
+    trainer = Trainer(config(max_steps=2, log_every=2, valid_every=1), data_dir, tmp_path / "m",
+                      record)
+    slow_training(monkeypatch, trainer, step_seconds=10.0, valid_seconds=1000.0)
+    result = trainer.run()
+    assert [r.step for r in record.steps] == [2]
+    assert record.steps[0].tokens_per_sec == pytest.approx(result.tgt_tokens / 20.0)
+
+
+def test_gradient_accumulation_normalises_by_the_target_tokens_of_the_whole_group(
+        tmp_path, data_dir, monkeypatch):
+    """Two batches accumulated into one step make the same update as one batch holding both
+    (the group's summed loss over the group's target tokens, not a mean of per-batch
+    means): plain SGD with lr 1, so the update is the gradient itself."""
+    small, large = np.array([0]), np.arange(1, 8)  # 1 and 7 sentences: unequal token counts
+    runs = {}
+    for name, batches, accumulate in (("accumulated", [small, large], 2),
+                                      ("combined", [np.concatenate([small, large])], 1)):
+        monkeypatch.setattr(trainer_module, "token_batches",
+                            lambda *a, batches=batches, **k: [b.copy() for b in batches])
+        record = Record()
+        trainer = Trainer(config(max_steps=1, accumulate=accumulate, optimizer="sgd", lr=1.0,
+                                 clip_norm=0.0, valid_every=0), data_dir, tmp_path / name,
+                          record)
+        before = weights(trainer.model)
+        result = trainer.run()
+        after = weights(trainer.model)
+        runs[name] = before, {k: after[k] - before[k] for k in after}, record.steps, result
+    (start_a, update_a, steps_a, result_a), (start_c, update_c, steps_c, result_c) = (
+        runs["accumulated"], runs["combined"])
+    assert same(start_a, start_c)  # the same seeded initialisation
+    assert result_a.steps == result_c.steps == 1
+    assert result_a.tgt_tokens == result_c.tgt_tokens
+    assert any(u.abs().max() > 1e-4 for u in update_a.values())  # a real update
+    for key in update_a:
+        assert torch.allclose(update_a[key], update_c[key], rtol=1e-4, atol=1e-7), key
+    # The reported loss is per target token of the group too.
+    assert steps_a[0].loss == pytest.approx(steps_c[0].loss, rel=1e-5)
