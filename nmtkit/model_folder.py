@@ -49,6 +49,8 @@ from nmtkit.tensor_files import (
     save_tensors,
 )
 
+TRAIN_STATE = "train_state.pt"  # what a resumed training reads
+
 
 @dataclass
 class LoadedModel:
@@ -105,7 +107,7 @@ class ModelFolder:
                      self.path / "model.pt")
 
     def save_train_state(self, state: dict) -> None:
-        save_tensors(state, self.path / "train_state.pt")
+        save_tensors(state, self.path / TRAIN_STATE)
 
     # -- reading ----------------------------------------------------------------------
     def meta(self) -> dict:

@@ -23,8 +23,9 @@ def train(
     model_dir: Path = typer.Option(..., "--model-dir", "-m", help="Model folder to write."),
     device: str = typer.Option("cpu", help="cpu, cuda or cuda:N."),
     overwrite: bool = typer.Option(
-        False, help="Train a new model in place of the one in --model-dir (kept until the new "
-                    "one reaches its first checkpoint)."),
+        False, help="Train a new model in place of the one in --model-dir instead of resuming "
+                    "its training (the old one is kept until the new one reaches its first "
+                    "checkpoint)."),
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress",
         help="Progress display (default: on when stderr is a terminal, else log lines)."),

@@ -69,6 +69,9 @@ class Schedule:
     def state_dict(self) -> dict:
         return {"scale": self.scale, "best": self.best, "bad": self.bad}
 
+    def load_state_dict(self, state: dict) -> None:
+        self.scale, self.best, self.bad = state["scale"], state["best"], state["bad"]
+
 
 def teacher_forcing_ratio(step: int, cfg: TrainConfig) -> float:
     """Linear decay from 1 to ``train.teacher_forcing`` over ``teacher_forcing_steps``."""

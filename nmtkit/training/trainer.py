@@ -14,20 +14,22 @@ from pathlib import Path
 
 import torch
 
-from nmtkit.config import Config
+from nmtkit.config import Config, load_yaml, save_yaml
 from nmtkit.data.batching import ParallelData, token_batches
 from nmtkit.data.preprocess import load_manifest
 from nmtkit.data.units import TokenizerSpec
 from nmtkit.data.vocab import Vocab
 from nmtkit.device import resolve_device
 from nmtkit.errors import ConfigError, NmtkitError
-from nmtkit.fileio import StagedDir, read_lines
+from nmtkit.fileio import StagedDir, file_fingerprint, read_lines
 from nmtkit.folders import MARKERS, check_not_holding_inputs, check_replaceable
-from nmtkit.model_folder import ModelFolder, resolved_config
+from nmtkit.model_folder import TRAIN_STATE, ModelFolder, resolved_config
 from nmtkit.precision import autocast, resolve_precision
 from nmtkit.registry import REGISTRIES
+from nmtkit.tensor_files import load_tensors
 from nmtkit.training.loss import token_loss
 from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
+from nmtkit.training.resume import capture, check_resumable, restore
 from nmtkit.training.validate import ValidResult, validate
 
 log = logging.getLogger(__name__)
@@ -77,22 +79,23 @@ def _vocabs(data_dir: Path) -> tuple[Vocab, Vocab]:
     return Vocab.load(data_dir / "vocab.src.tsv"), Vocab.load(data_dir / "vocab.tgt.tsv")
 
 
-def _rng_state() -> dict:
-    return {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])}
-
-
-def check_model_dir(model_dir: Path, data_dir: Path, overwrite: bool) -> None:
+def check_model_dir(model_dir: Path, data_dir: Path, overwrite: bool) -> bool:
     """Refuse a model folder that would clobber something: a file, a folder nmtkit did not
-    make, the data folder, or (without ``overwrite``) a trained model."""
+    make, the data folder, or (without ``overwrite``) a model without a training state to
+    resume. True: resume the training whose state the folder holds."""
     model_dir = Path(model_dir)
     check_not_holding_inputs(model_dir, [data_dir], "--model-dir")
     if (model_dir / MARKERS["model"]).is_file() and not overwrite:
+        if (model_dir / TRAIN_STATE).is_file():
+            return True
         steps = ModelFolder(model_dir).meta().get("steps", 0)
         raise NmtkitError(
-            f"{model_dir}: already holds a model ({steps} steps trained); choose another "
-            "--model-dir, or pass --overwrite to train a new model in its place (the old "
-            "one stays until the new one reaches its first checkpoint)")
+            f"{model_dir}: already holds a model ({steps} steps trained) but no training "
+            "state to resume; choose another --model-dir, or pass --overwrite to train a new "
+            "model in its place (the old one stays until the new one reaches its first "
+            "checkpoint)")
     check_replaceable(model_dir, "model", "--model-dir")
+    return False
 
 
 def check_components(config: Config) -> None:
@@ -120,7 +123,7 @@ class Trainer:
         check_components(config)
         self.data_dir, self.model_dir = Path(data_dir), Path(model_dir)
         self.manifest = load_manifest(self.data_dir)
-        check_model_dir(self.model_dir, self.data_dir, overwrite)
+        self.resuming = check_model_dir(self.model_dir, self.data_dir, overwrite)
         self.overwrite = overwrite
         if tc.threads:
             torch.set_num_threads(tc.threads)
@@ -143,6 +146,36 @@ class Trainer:
         self.valid_seconds = 0.0  # spent validating; not counted against train.max_minutes
         self.best: ValidResult | None = None
         self.last_valid: ValidResult | None = None
+        self.resumed_seconds = 0.0  # training seconds before this run (when resuming)
+        if self.resuming:
+            self._resume()
+
+    def _resume(self) -> None:
+        """Continue the training saved in the model folder: same model and vocabularies,
+        changed training options with a warning each."""
+        folder = ModelFolder(self.model_dir)
+        meta = folder.meta()
+        for name, fingerprint in meta.get("fingerprints", {}).items():
+            given = self.data_dir / name
+            if given.is_file() and file_fingerprint(given) != fingerprint:
+                raise NmtkitError(
+                    f"{given}: differs from the {name} the model in {self.model_dir} was "
+                    "trained with; resume with that data folder, or pass --overwrite to "
+                    "start a new model")
+        saved = load_yaml(self.model_dir / "config.yaml")
+        self.saved_config = resolved_config(self.config, self.model.components)
+        for warning in check_resumable(saved, self.saved_config, str(self.model_dir)):
+            log.warning("warning: %s", warning)
+        path = self.model_dir / TRAIN_STATE
+        restore(self, load_tensors(path), str(path))
+        if self._limit_reached(self.resumed_seconds) or (
+                self.config.train.max_epochs and self.epoch >= self.config.train.max_epochs):
+            raise NmtkitError(
+                f"{self.model_dir}: training already reached its limit (step {self.step}, "
+                f"epoch {self.epoch}); raise train.max_steps, max_epochs or max_minutes to "
+                "train on, or pass --overwrite to start a new model")
+        log.info("resuming %s from step %d (epoch %d)", self.model_dir, self.step,
+                 self.epoch)
 
     def _valid_refs(self):
         if not self.config.train.valid_bleu or self.valid_data is None:
@@ -154,6 +187,10 @@ class Trainer:
         """Train, building the model folder under a temporary name beside ``model_dir``
         and swapping it in at the first checkpoint, when it holds a loadable model; an
         interrupted run before that leaves ``model_dir`` as it was."""
+        if self.resuming:  # every file is replaced atomically, one by one
+            self.staged = None
+            self.folder = ModelFolder(self.model_dir)
+            return self._run()
         self.staged = StagedDir(self.model_dir, replace=self.overwrite)
         self.folder = ModelFolder(self.staged.path)
         try:
@@ -164,8 +201,11 @@ class Trainer:
     def _run(self) -> TrainResult:
         tc = self.config.train
         params = self.model.n_parameters()
-        self.folder.prepare(resolved_config(self.config, self.model.components), self.data_dir,
-                            self.manifest, self.model.components, params)
+        if self.resuming:
+            save_yaml(self.saved_config, self.folder.path / "config.yaml")
+        else:
+            self.folder.prepare(resolved_config(self.config, self.model.components),
+                                self.data_dir, self.manifest, self.model.components, params)
         refs, tokenizer = self._valid_refs()
         lengths = (self.train_data.src.lengths, self.train_data.tgt.lengths)
         self.cb.on_start({"parameters": params, "train_pairs": len(self.train_data),
@@ -188,7 +228,8 @@ class Trainer:
                 self.tgt_tokens += n_tok
                 window_tokens += n_tok
                 window_loss += float(loss.detach())
-                elapsed = time.time() - start - self.valid_seconds  # training time only
+                # training time only, counting on from a resumed run's
+                elapsed = time.time() - start - self.valid_seconds + self.resumed_seconds
                 stop = self._limit_reached(elapsed)
                 if self.step % tc.log_every == 0 or stop:
                     now = time.time()
@@ -211,7 +252,7 @@ class Trainer:
                 if tc.max_epochs and self.epoch >= tc.max_epochs and not stop:
                     self._checkpoint(refs, tokenizer)
                     stop = True
-        seconds = time.time() - start - self.valid_seconds
+        seconds = time.time() - start - self.valid_seconds + self.resumed_seconds
         result = TrainResult(self.model_dir, self.step,
                              self.epoch + self.batch_in_epoch / max(len(batches), 1), seconds,
                              self.tgt_tokens, self.tgt_tokens / max(seconds, 1e-9), params,
@@ -262,8 +303,10 @@ class Trainer:
         """Validate (when there is validation data), keep the best weights, save the state;
         the time it takes is not training time."""
         t0 = time.time()
-        self._save_checkpoint(refs, tokenizer, train_seconds=t0 - self._start - self.valid_seconds)
-        if not self.staged.committed:  # the folder now holds a loadable model: swap it in
+        self._save_checkpoint(refs, tokenizer, train_seconds=t0 - self._start
+                              - self.valid_seconds + self.resumed_seconds)
+        # The folder now holds a loadable model: swap it in (a resumed run writes in place).
+        if self.staged is not None and not self.staged.committed:
             self.staged.commit()
             self.folder.path = self.staged.path
         self.valid_seconds += time.time() - t0
@@ -284,14 +327,7 @@ class Trainer:
             self.cb.on_valid(result, is_best)
         if is_best:
             self.folder.save_weights(self.model)
-        self.folder.save_train_state({
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "schedule": self.schedule.state_dict(),
-            "rng": _rng_state(),
-            "data": {"epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch},
-            "counters": {"step": self.step, "tgt_tokens": self.tgt_tokens},
-        })
+        self.folder.save_train_state(capture(self, train_seconds))
         best = self.best
         self.folder.write_meta({"steps": self.step, "epoch": self.epoch,
                                 "tgt_tokens": self.tgt_tokens,

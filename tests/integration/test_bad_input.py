@@ -312,7 +312,13 @@ def test_train_model_dir_that_is_a_file_a_foreign_folder_or_the_data(cli, data, 
 def test_train_refuses_an_existing_model_folder(cli, model, data):
     before = snapshot(model)
     msg = one_line_error(_train(cli, data, model))
-    assert "already holds a model (30 steps trained)" in msg and "--overwrite" in msg
+    # Its training state would resume, but only with the same model.
+    assert "resuming needs the same model" in msg and "--overwrite" in msg
+    (model / "train_state.pt").rename(model.parent / "state")  # no state: nothing to resume
+    msg = one_line_error(_train(cli, data, model))
+    assert "already holds a model (30 steps trained) but no training state" in msg
+    assert "--overwrite" in msg
+    (model.parent / "state").rename(model / "train_state.pt")
     assert snapshot(model) == before
 
 

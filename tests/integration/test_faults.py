@@ -187,6 +187,66 @@ def test_sigkill_after_a_checkpoint_leaves_a_model_that_translates(tiny_model, t
     assert temporaries(tmp_path) == []
 
 
+# Where a training run dies (SIGKILL) before it is resumed; checkpoints at steps 4, 8, 12.
+TRAIN_KILL_POINTS = {
+    "between checkpoints": """
+        real = Trainer._optimizer_step
+        def step(self, group):
+            if self.step == 6:
+                die()
+            return real(self, group)
+        Trainer._optimizer_step = step
+    """,
+    "writing the second training state": """
+        real, calls = torch.save, []
+        def save(obj, f):
+            if "train_state" in str(getattr(getattr(f, "f", f), "name", "")):
+                calls.append(1)
+                if len(calls) == 2:
+                    buf = io.BytesIO(); real(obj, buf); data = buf.getvalue()
+                    f.write(data[: len(data) // 2]); f.flush(); die()
+            return real(obj, f)
+        torch.save = save
+    """,
+    "after the best weights, before the training state": """
+        real, calls = ModelFolder.save_train_state, []
+        def save(self, state):
+            calls.append(1)
+            if len(calls) == 2:
+                die()
+            return real(self, state)
+        ModelFolder.save_train_state = save
+    """,
+}
+EXACT = ["train.max_steps=12", "train.valid_every=4", "train.precision=fp32"]
+
+
+@pytest.mark.parametrize("point", list(TRAIN_KILL_POINTS))
+def test_a_killed_and_resumed_training_ends_bit_identical(tiny_model, tmp_path, point):
+    data, config = tiny_model.parent / "data", tiny_model.parent / "config.yaml"
+    args = ["train", "-c", str(config), "-d", str(data), "--no-progress", *EXACT]
+    run_cli(*args, "-m", str(tmp_path / "whole"))
+    code = textwrap.dedent("""
+        import io, os, signal, sys, torch
+        from nmtkit.cli import main
+        from nmtkit.model_folder import ModelFolder
+        from nmtkit.training.trainer import Trainer
+        def die():
+            os.kill(os.getpid(), signal.SIGKILL)
+    """) + textwrap.dedent(TRAIN_KILL_POINTS[point]) + "sys.argv[0] = 'nmtkit'\nmain()\n"
+    killed = subprocess.run([sys.executable, "-c", code, *args, "-m", str(tmp_path / "cut")],
+                            capture_output=True, env=ENV, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+    resumed = run_cli(*args, "-m", str(tmp_path / "cut"))
+    assert "resuming" in resumed.stderr and "from step 4 " in resumed.stderr
+    whole = load_tensors(tmp_path / "whole" / "train_state.pt")
+    cut = load_tensors(tmp_path / "cut" / "train_state.pt")
+    assert cut["counters"]["step"] == 12
+    assert whole["model"].keys() == cut["model"].keys()
+    assert all(torch.equal(whole["model"][k], cut["model"][k]) for k in whole["model"])
+    assert temporaries(tmp_path / "cut") == []  # the killed writer's leftovers are gone
+
+
 def test_an_interrupted_overwrite_keeps_the_old_model(tiny_model, tmp_path, long_config):
     data, model = tiny_model.parent / "data", tmp_path / "m"
     shutil.copytree(tiny_model, model)

@@ -247,14 +247,15 @@ def test_a_dotted_override_without_a_config_merges_into_the_default_component(ti
     assert meta["components"]["decoder"]["cell"] == "lstm"  # the default's other options
 
 
-def test_training_again_into_a_model_folder_needs_overwrite(tiny_model, tmp_path):
+def test_training_again_into_a_finished_model_folder_needs_overwrite(tiny_model, tmp_path):
     import shutil
 
     model = shutil.copytree(tiny_model, tmp_path / "m")
     args = ["train", "-c", str(tiny_model.parent / "config.yaml"), "-d",
             str(tiny_model.parent / "data"), "-m", str(model), "train.max_steps=3"]
     refused = run_cli(*args, check=False)
-    assert refused.returncode == 2 and "already holds a model (30 steps trained)" in refused.stderr
+    assert refused.returncode == 2
+    assert "training already reached its limit (step 30, " in refused.stderr
     run_cli(*args, "--overwrite")
     assert json.loads((model / "meta.json").read_text())["steps"] == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # nothing left beside it

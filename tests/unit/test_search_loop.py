@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from nmtkit.config import ModelConfig
-from nmtkit.data.vocab import EOS, PAD
+from nmtkit.data.vocab import PAD
 from nmtkit.errors import NmtkitError
 from nmtkit.models.interfaces import Decoder, DecoderState, EncoderOutput, StepOutput
 from nmtkit.models.seq2seq import Seq2Seq

@@ -12,6 +12,7 @@ import torch
 import nmtkit.training.trainer as trainer_module
 from nmtkit.api import PreprocessOptions, VocabOptions, build_vocab, preprocess
 from nmtkit.config import Config, ModelConfig, TrainConfig
+from nmtkit.errors import NmtkitError
 from nmtkit.training.trainer import TrainCallbacks, Trainer
 from nmtkit.training.validate import ValidResult
 
@@ -187,3 +188,56 @@ def test_gradient_accumulation_normalises_by_the_target_tokens_of_the_whole_grou
         assert torch.allclose(update_a[key], update_c[key], rtol=1e-4, atol=1e-7), key
     # The reported loss is per target token of the group too.
     assert steps_a[0].loss == pytest.approx(steps_c[0].loss, rel=1e-5)
+
+
+def dropout_config(**train) -> Config:
+    """With dropout, so a resumed run must also restore the random generators."""
+    model = ModelConfig(embed_dim=8, embed_dropout=0.2,
+                        encoder={"type": "rnn", "hidden_size": 8, "dropout": 0.3},
+                        decoder={"type": "rnn", "hidden_size": 8, "dropout": 0.3})
+    options = dict(batch_tokens=60, log_every=1, valid_bleu=False, precision="fp32",
+                   valid_every=3)
+    return Config(model, TrainConfig(**{**options, **train}))
+
+
+def final_state(model_dir) -> dict:
+    from nmtkit.tensor_files import load_tensors
+
+    return load_tensors(model_dir / "train_state.pt")
+
+
+def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(data_dir, tmp_path):
+    Trainer(dropout_config(max_steps=10), data_dir, tmp_path / "whole").run()
+    first = Trainer(dropout_config(max_steps=4), data_dir, tmp_path / "cut").run()
+    assert first.steps == 4
+    resumed = Trainer(dropout_config(max_steps=10), data_dir, tmp_path / "cut")
+    assert resumed.step == 4  # picked up where the first run stopped
+    assert resumed.run().steps == 10
+    whole, cut = final_state(tmp_path / "whole"), final_state(tmp_path / "cut")
+    assert same(whole["model"], cut["model"])
+    assert whole["counters"]["tgt_tokens"] == cut["counters"]["tgt_tokens"]
+    assert whole["data"] == cut["data"]
+    adam_whole, adam_cut = whole["optimizer"]["state"], cut["optimizer"]["state"]
+    assert all(torch.equal(adam_whole[k]["exp_avg_sq"], adam_cut[k]["exp_avg_sq"])
+               for k in adam_whole)
+    # Without the random generators' state the dropout masks differ and so do the weights.
+    Trainer(dropout_config(max_steps=4), data_dir, tmp_path / "no_rng").run()
+    redo = Trainer(dropout_config(max_steps=10), data_dir, tmp_path / "no_rng")
+    torch.manual_seed(12345)
+    assert not same(whole["model"], (redo.run(), final_state(tmp_path / "no_rng"))[1]["model"])
+
+
+def test_resuming_names_changed_options_and_refuses_another_model(data_dir, tmp_path, caplog):
+    Trainer(dropout_config(max_steps=2), data_dir, tmp_path / "m").run()
+    with pytest.raises(NmtkitError, match="training already reached its limit"):
+        Trainer(dropout_config(max_steps=2), data_dir, tmp_path / "m")
+    other = dropout_config(max_steps=4)
+    other.model.decoder["hidden_size"] = 16
+    with pytest.raises(NmtkitError, match="resuming needs the same model, but "
+                                          "config.model.decoder.hidden_size was 8"):
+        Trainer(other, data_dir, tmp_path / "m")
+    with caplog.at_level("WARNING"):
+        resumed = Trainer(dropout_config(max_steps=4, lr=0.01), data_dir, tmp_path / "m")
+    assert resumed.step == 2
+    assert "config.train.lr changed from 0.001 to 0.01" in caplog.text
+    assert "config.train.max_steps changed from 2 to 4" in caplog.text

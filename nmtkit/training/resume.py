@@ -1,0 +1,87 @@
+"""Resuming training from a model folder's ``train_state.pt``: what the state holds, how a
+trainer is put back into it, and which config changes a resumed run accepts.
+
+The state holds everything the rest of the run depends on: weights, optimizer and
+schedule, the torch and Python random generators, the data position (epoch and batch;
+the batch order is a function of the seed and the epoch), the step and token counters,
+the training seconds so far (``train.max_minutes`` counts on from them) and the
+validation bookkeeping (best and last results). On CPU in float32 a resumed run takes
+the same steps with the same numbers as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict
+
+import torch
+
+from nmtkit.errors import NmtkitError
+from nmtkit.training.validate import ValidResult
+
+STATE_VERSION = 1
+
+
+def capture(trainer, train_seconds: float) -> dict:
+    """The trainer's state at a checkpoint, as plain tensors and values."""
+    valid = {name: None if r is None else asdict(r)
+             for name, r in (("best", trainer.best), ("last", trainer.last_valid))}
+    return {
+        "state_version": STATE_VERSION,
+        "model": trainer.model.state_dict(),
+        "optimizer": trainer.optimizer.state_dict(),
+        "schedule": trainer.schedule.state_dict(),
+        "rng": {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])},
+        "data": {"epoch": trainer.epoch, "batch_in_epoch": trainer.batch_in_epoch},
+        "counters": {"step": trainer.step, "tgt_tokens": trainer.tgt_tokens,
+                     "train_seconds": train_seconds},
+        "valid": valid,
+    }
+
+
+def restore(trainer, state: dict, where: str) -> None:
+    """Put ``trainer`` back into ``state`` (from :func:`capture`)."""
+    if state.get("state_version") != STATE_VERSION or "counters" not in state \
+            or "train_seconds" not in state["counters"]:
+        raise NmtkitError(f"{where}: a training state this nmtkit cannot resume (made by an "
+                          "older release); pass --overwrite to train a new model in its place")
+    trainer.model.load_state_dict(state["model"])
+    trainer.optimizer.load_state_dict(state["optimizer"])
+    trainer.schedule.load_state_dict(state["schedule"])
+    trainer.epoch = state["data"]["epoch"]
+    trainer.batch_in_epoch = state["data"]["batch_in_epoch"]
+    trainer.step = state["counters"]["step"]
+    trainer.tgt_tokens = state["counters"]["tgt_tokens"]
+    trainer.resumed_seconds = state["counters"]["train_seconds"]
+    trainer.best, trainer.last_valid = (
+        None if state["valid"][name] is None else ValidResult(**state["valid"][name])
+        for name in ("best", "last"))
+    torch.set_rng_state(state["rng"]["torch"])
+    random.setstate((3, tuple(state["rng"]["python"]), None))
+
+
+def config_changes(saved: dict, new: dict, prefix: str = "config") -> list[tuple[str, object,
+                                                                                   object]]:
+    """Every dotted key whose value differs between two config dicts: (key, saved, new)."""
+    changes = []
+    for key in sorted(set(saved) | set(new)):
+        a, b = saved.get(key), new.get(key)
+        name = f"{prefix}.{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            changes += config_changes(a, b, name)
+        elif a != b:
+            changes.append((name, a, b))
+    return changes
+
+
+def check_resumable(saved: dict, new: dict, where: str) -> list[str]:
+    """Warnings for the training options a resumed run changes; an error for a change of
+    the model (its weights would not fit or would mean something else)."""
+    changes = config_changes(saved, new)
+    model = [c for c in changes if c[0].startswith("config.model.")]
+    if model:
+        key, a, b = model[0]
+        raise NmtkitError(f"{where}: resuming needs the same model, but {key} was {a!r} and "
+                          f"is now {b!r}; train into another --model-dir, or pass --overwrite "
+                          "to start a new model here")
+    return [f"resuming with {key} changed from {a!r} to {b!r}" for key, a, b in changes]
