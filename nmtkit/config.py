@@ -72,6 +72,9 @@ class TrainConfig:
     teacher_forcing_steps: int = ranged(0, lo=0)
     label_smoothing: float = _fraction(0.1)
     clip_norm: float = ranged(5.0, lo=0)  # 0: no clipping
+    # An update whose loss or gradient is NaN or infinite is skipped with a warning; this
+    # many in a row stop training (the last checkpoint stays as it was).
+    max_nonfinite: int = ranged(5, lo=1)
     valid_every: int = ranged(500, lo=0)  # steps; 0: only at the end
     valid_bleu: bool = True
     valid_batch_size: int = ranged(64, lo=1)

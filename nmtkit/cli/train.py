@@ -34,7 +34,7 @@ def train(
 
     from nmtkit.api import load_config
     from nmtkit.api import train as run
-    from nmtkit.cli.common import setup_logging
+    from nmtkit.cli.common import info, setup_logging
     from nmtkit.cli.train_display import LogLines, ProgressDisplay
 
     setup_logging()
@@ -53,3 +53,7 @@ def train(
             summary += f", BLEU {best.bleu:.2f}"
     typer.echo(summary)
     typer.echo(f"model folder: {result.model_dir}")
+    if result.interrupted:
+        info(f"interrupted at step {result.steps}: checkpoint saved; run the same command "
+             "to resume")
+        sys.exit(result.interrupted)

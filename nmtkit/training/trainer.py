@@ -27,6 +27,7 @@ from nmtkit.model_folder import TRAIN_STATE, ModelFolder, resolved_config
 from nmtkit.precision import autocast, resolve_precision
 from nmtkit.registry import REGISTRIES
 from nmtkit.tensor_files import load_tensors
+from nmtkit.training.interrupts import StopRequests
 from nmtkit.training.loss import token_loss
 from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
 from nmtkit.training.resume import capture, check_resumable, restore
@@ -59,6 +60,8 @@ class TrainResult:
     parameters: int
     best: ValidResult | None
     last: ValidResult | None
+    # 130 / 143: stopped by Ctrl-C / SIGTERM after saving a checkpoint (resumable)
+    interrupted: int | None = None
 
 
 class TrainCallbacks:
@@ -147,6 +150,8 @@ class Trainer:
         self.best: ValidResult | None = None
         self.last_valid: ValidResult | None = None
         self.resumed_seconds = 0.0  # training seconds before this run (when resuming)
+        self.nonfinite = 0  # updates skipped in a row for a NaN or infinite loss
+        self.checkpoint_step: int | None = None  # of the last checkpoint saved
         if self.resuming:
             self._resume()
 
@@ -168,6 +173,7 @@ class Trainer:
             log.warning("warning: %s", warning)
         path = self.model_dir / TRAIN_STATE
         restore(self, load_tensors(path), str(path))
+        self.checkpoint_step = self.step
         if self._limit_reached(self.resumed_seconds) or (
                 self.config.train.max_epochs and self.epoch >= self.config.train.max_epochs):
             raise NmtkitError(
@@ -187,14 +193,17 @@ class Trainer:
         """Train, building the model folder under a temporary name beside ``model_dir``
         and swapping it in at the first checkpoint, when it holds a loadable model; an
         interrupted run before that leaves ``model_dir`` as it was."""
+        self.stops = StopRequests()
         if self.resuming:  # every file is replaced atomically, one by one
             self.staged = None
             self.folder = ModelFolder(self.model_dir)
-            return self._run()
+            with self.stops:
+                return self._run()
         self.staged = StagedDir(self.model_dir, replace=self.overwrite)
         self.folder = ModelFolder(self.staged.path)
         try:
-            return self._run()
+            with self.stops:
+                return self._run()
         finally:
             self.staged.discard()
 
@@ -224,13 +233,17 @@ class Trainer:
                 group = batches[self.batch_in_epoch : self.batch_in_epoch + tc.accumulate]
                 self.batch_in_epoch += len(group)
                 loss, n_tok = self._optimizer_step(group)
+                if loss is None:
+                    self._skipped_update()
+                    continue
+                self.nonfinite = 0
                 self.step += 1
                 self.tgt_tokens += n_tok
                 window_tokens += n_tok
                 window_loss += float(loss.detach())
                 # training time only, counting on from a resumed run's
                 elapsed = time.time() - start - self.valid_seconds + self.resumed_seconds
-                stop = self._limit_reached(elapsed)
+                stop = self._limit_reached(elapsed) or self.stops.signum is not None
                 if self.step % tc.log_every == 0 or stop:
                     now = time.time()
                     progress = self._progress(elapsed, len(batches))
@@ -256,13 +269,14 @@ class Trainer:
         result = TrainResult(self.model_dir, self.step,
                              self.epoch + self.batch_in_epoch / max(len(batches), 1), seconds,
                              self.tgt_tokens, self.tgt_tokens / max(seconds, 1e-9), params,
-                             self.best, self.last_valid)
+                             self.best, self.last_valid, self.stops.status)
         self.cb.on_end(result)
         return result
 
-    def _optimizer_step(self, group: list) -> tuple[torch.Tensor, int]:
+    def _optimizer_step(self, group: list) -> tuple[torch.Tensor | None, int]:
         """Forward and backward over ``group`` (one or more batches, gradients accumulated
-        and normalised by their total target tokens), clip, and update."""
+        and normalised by their total target tokens), clip, and update; the loss is None
+        when it or the gradient was NaN or infinite and the update was skipped."""
         tc = self.config.train
         batches = [self.train_data.collate(idx).to(self.device) for idx in group]
         n_tok = sum(b.n_tgt_tokens for b in batches)
@@ -277,11 +291,30 @@ class Trainer:
                 loss = loss + out.aux_loss.float()
             (loss / n_tok).backward()
             total = total + loss.detach()
-        if tc.clip_norm > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.clip_norm)
+        finite = bool(torch.isfinite(total))
+        if finite and tc.clip_norm > 0:
+            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.clip_norm)
+            finite = bool(torch.isfinite(norm))
+        if not finite:
+            self.optimizer.zero_grad(set_to_none=True)
+            return None, n_tok
         self.schedule.set(self.step + 1)
         self.optimizer.step()
         return total, n_tok
+
+    def _skipped_update(self) -> None:
+        """Count an update skipped for a NaN or infinite loss or gradient; too many in a row
+        stop training with the last checkpoint as it was."""
+        self.nonfinite += 1
+        log.warning("warning: step %d: the loss or its gradient is NaN or infinite; update "
+                    "skipped (%d in a row)", self.step + 1, self.nonfinite)
+        if self.nonfinite >= self.config.train.max_nonfinite:
+            saved = (f"the checkpoint of step {self.checkpoint_step} in {self.model_dir} is "
+                     "intact" if self.checkpoint_step is not None else "no checkpoint was made")
+            raise NmtkitError(
+                f"training stopped: the loss or its gradient was NaN or infinite "
+                f"{self.nonfinite} times in a row (up to step {self.step + 1}); {saved}; "
+                "lower train.lr or clip gradients (train.clip_norm)")
 
     def _limit_reached(self, elapsed: float) -> bool:
         tc = self.config.train
@@ -328,6 +361,7 @@ class Trainer:
         if is_best:
             self.folder.save_weights(self.model)
         self.folder.save_train_state(capture(self, train_seconds))
+        self.checkpoint_step = self.step
         best = self.best
         self.folder.write_meta({"steps": self.step, "epoch": self.epoch,
                                 "tgt_tokens": self.tgt_tokens,

@@ -8,6 +8,7 @@ never a fixed sleep.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -247,17 +248,37 @@ def test_a_killed_and_resumed_training_ends_bit_identical(tiny_model, tmp_path, 
     assert temporaries(tmp_path / "cut") == []  # the killed writer's leftovers are gone
 
 
-def test_an_interrupted_overwrite_keeps_the_old_model(tiny_model, tmp_path, long_config):
+def test_a_killed_overwrite_keeps_the_old_model(tiny_model, tmp_path, long_config):
     data, model = tiny_model.parent / "data", tmp_path / "m"
     shutil.copytree(tiny_model, model)
     before = (model / "model.pt").read_bytes()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-        proc = _train(data, model, long_config, "--overwrite")
-        read_until(proc.stderr, "step 2 ")
-        proc.send_signal(sig)
-        assert proc.wait(timeout=120) in (130, 143, -signal.SIGKILL)
-        assert (model / "model.pt").read_bytes() == before
+    proc = _train(data, model, long_config, "--overwrite")
+    read_until(proc.stderr, "step 2 ")
+    proc.kill()
+    assert proc.wait(timeout=120) == -signal.SIGKILL
+    assert (model / "model.pt").read_bytes() == before
     assert run_cli("translate", "-m", str(model), input="a b\n").stdout.count("\n") == 1
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_and_sigterm_save_a_checkpoint_that_resumes(tiny_model, tmp_path, long_config,
+                                                          sig, status):
+    data, model = tiny_model.parent / "data", tmp_path / "m"
+    shutil.copytree(tiny_model, model)
+    proc = _train(data, model, long_config, "--overwrite")
+    read_until(proc.stderr, "step 2 ")
+    proc.send_signal(sig)
+    assert proc.wait(timeout=120) == status
+    said = proc.stderr.read().decode("utf-8")
+    steps = json.loads((model / "meta.json").read_text())["steps"]
+    assert f"interrupted at step {steps}: checkpoint saved" in said and "Traceback" not in said
+    assert 2 <= steps < 100000 and load_tensors(model / "train_state.pt")["counters"]["step"] \
+        == steps
+    assert run_cli("translate", "-m", str(model), input="a b\n").stdout.count("\n") == 1
+    resumed = run_cli("train", "-c", str(long_config), "-d", str(data), "-m", str(model),
+                      f"train.max_steps={steps + 2}")
+    assert f"from step {steps} " in resumed.stderr
+    assert json.loads((model / "meta.json").read_text())["steps"] == steps + 2
 
 
 # -- a full disk -------------------------------------------------------------------------

@@ -241,3 +241,71 @@ def test_resuming_names_changed_options_and_refuses_another_model(data_dir, tmp_
     assert resumed.step == 2
     assert "config.train.lr changed from 0.001 to 0.01" in caplog.text
     assert "config.train.max_steps changed from 2 to 4" in caplog.text
+
+
+def test_a_second_interrupt_exits_at_once():
+    import signal
+
+    from nmtkit.training.interrupts import StopRequests
+
+    with StopRequests() as stops:
+        assert signal.getsignal(signal.SIGTERM) == stops.handle
+        stops.handle(signal.SIGTERM)  # the first: recorded, the loop saves and stops
+        assert stops.status == 143
+        with pytest.raises(SystemExit) as second:
+            stops.handle(signal.SIGINT)
+        assert second.value.code == 130
+    assert signal.getsignal(signal.SIGTERM) != stops.handle  # the old handler is back
+
+
+def test_an_interrupted_run_stops_after_a_checkpoint(data_dir, tmp_path):
+    import signal
+
+    class InterruptAtStep3(Record):
+        def on_step(self, report):
+            super().on_step(report)
+            if report.step == 3:
+                trainer.stops.handle(signal.SIGINT)
+
+    trainer = Trainer(dropout_config(max_steps=50, valid_every=100), data_dir, tmp_path / "m",
+                      InterruptAtStep3())
+    result = trainer.run()
+    # The step under way when the signal came (4) finishes; then a checkpoint, and stop.
+    assert result.interrupted == 130 and result.steps == 4
+    assert final_state(tmp_path / "m")["counters"]["step"] == 4
+
+
+def nan_losses(monkeypatch, bad_calls: set[int]):
+    """token_loss gives NaN on the listed calls (1-based), the real loss otherwise."""
+    real, calls = trainer_module.token_loss, []
+
+    def loss(*args, **kw):
+        calls.append(1)
+        value = real(*args, **kw)
+        return value * float("nan") if len(calls) in bad_calls else value
+
+    monkeypatch.setattr(trainer_module, "token_loss", loss)
+
+
+def test_a_nan_loss_skips_its_update_with_a_warning(data_dir, tmp_path, monkeypatch, caplog):
+    Trainer(config(max_steps=3), data_dir, tmp_path / "clean").run()
+    nan_losses(monkeypatch, {2})  # the second batch's loss is NaN
+    with caplog.at_level("WARNING"):
+        result = Trainer(config(max_steps=3), data_dir, tmp_path / "nan").run()
+    assert "step 2: the loss or its gradient is NaN or infinite; update skipped" in caplog.text
+    assert result.steps == 3  # three good updates, from batches 1, 3 and 4
+    weights_nan = final_state(tmp_path / "nan")["model"]
+    assert all(torch.isfinite(w).all() for w in weights_nan.values())
+    assert not same(weights_nan, final_state(tmp_path / "clean")["model"])
+
+
+def test_nan_losses_in_a_row_stop_training_and_keep_the_checkpoint(data_dir, tmp_path,
+                                                                  monkeypatch):
+    Trainer(config(max_steps=2, valid_every=2), data_dir, tmp_path / "m").run()
+    before = (tmp_path / "m" / "train_state.pt").read_bytes()
+    nan_losses(monkeypatch, {1, 2, 3})
+    with pytest.raises(NmtkitError, match=r"NaN or infinite 3 times in a row \(up to step 3\); "
+                                          r"the checkpoint of step 2 in .* is intact"):
+        Trainer(config(max_steps=6, valid_every=2, max_nonfinite=3), data_dir,
+                tmp_path / "m").run()
+    assert (tmp_path / "m" / "train_state.pt").read_bytes() == before
