@@ -27,6 +27,7 @@ from nmtkit.model_folder import TRAIN_STATE, ModelFolder, resolved_config
 from nmtkit.precision import autocast, resolve_precision
 from nmtkit.registry import REGISTRIES
 from nmtkit.tensor_files import load_tensors
+from nmtkit.training import metrics_log
 from nmtkit.training.interrupts import StopRequests
 from nmtkit.training.loss import token_loss
 from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
@@ -212,6 +213,7 @@ class Trainer:
         params = self.model.n_parameters()
         if self.resuming:
             save_yaml(self.saved_config, self.folder.path / "config.yaml")
+            metrics_log.keep_until(self.folder.path, self.step)
         else:
             self.folder.prepare(resolved_config(self.config, self.model.components),
                                 self.data_dir, self.manifest, self.model.components, params)
@@ -247,11 +249,17 @@ class Trainer:
                 if self.step % tc.log_every == 0 or stop:
                     now = time.time()
                     progress = self._progress(elapsed, len(batches))
-                    self.cb.on_step(StepReport(
+                    report = StepReport(
                         self.step, self.epoch, window_loss / max(window_tokens, 1),
                         window_tokens / max(now - window_start, 1e-9),
                         self.optimizer.param_groups[0]["lr"], elapsed, progress,
-                        elapsed * (1 - progress) / progress if progress else None))
+                        elapsed * (1 - progress) / progress if progress else None)
+                    self.cb.on_step(report)
+                    metrics_log.append(self.folder.path, {
+                        "step": report.step, "epoch": report.epoch,
+                        "loss": round(report.loss, 5), "lr": report.lr,
+                        "tokens_per_sec": round(report.tokens_per_sec, 1),
+                        "elapsed": round(report.elapsed, 2)})
                     window_start, window_tokens, window_loss = now, 0, 0.0
                 if stop or (tc.valid_every and self.step % tc.valid_every == 0):
                     paused = time.time()
@@ -358,6 +366,9 @@ class Trainer:
             if is_best:
                 self.best = result
             self.cb.on_valid(result, is_best)
+            metrics_log.append(self.folder.path, {
+                "step": result.step, "valid_loss": result.loss, "valid_ppl": result.ppl,
+                "valid_bleu": result.bleu})
         if is_best:
             self.folder.save_weights(self.model)
         self.folder.save_train_state(capture(self, train_seconds))

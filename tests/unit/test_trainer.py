@@ -13,6 +13,7 @@ import nmtkit.training.trainer as trainer_module
 from nmtkit.api import PreprocessOptions, VocabOptions, build_vocab, preprocess
 from nmtkit.config import Config, ModelConfig, TrainConfig
 from nmtkit.errors import NmtkitError
+from nmtkit.training import metrics_log
 from nmtkit.training.trainer import TrainCallbacks, Trainer
 from nmtkit.training.validate import ValidResult
 
@@ -217,6 +218,11 @@ def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(data_dir, tmp_
     assert same(whole["model"], cut["model"])
     assert whole["counters"]["tgt_tokens"] == cut["counters"]["tgt_tokens"]
     assert whole["data"] == cut["data"]
+    # The metrics log tells one history: the same training lines, step by step.
+    def steps(folder):
+        return [(r["step"], r["loss"]) for r in metrics_log.read(folder) if "loss" in r]
+    assert steps(tmp_path / "whole") == steps(tmp_path / "cut")
+    assert [s for s, _ in steps(tmp_path / "cut")] == list(range(1, 11))
     adam_whole, adam_cut = whole["optimizer"]["state"], cut["optimizer"]["state"]
     assert all(torch.equal(adam_whole[k]["exp_avg_sq"], adam_cut[k]["exp_avg_sq"])
                for k in adam_whole)
@@ -309,3 +315,15 @@ def test_nan_losses_in_a_row_stop_training_and_keep_the_checkpoint(data_dir, tmp
         Trainer(config(max_steps=6, valid_every=2, max_nonfinite=3), data_dir,
                 tmp_path / "m").run()
     assert (tmp_path / "m" / "train_state.pt").read_bytes() == before
+
+
+def test_the_metrics_log_drops_what_a_resumed_run_redoes(tmp_path):
+    for step in (1, 2, 3):
+        metrics_log.append(tmp_path, {"step": step, "loss": 1.0 / step})
+    metrics_log.append(tmp_path, {"step": 2, "valid_loss": 0.7})
+    with open(tmp_path / metrics_log.NAME, "a") as f:
+        f.write('{"step": 4, "lo')  # a killed run's half line
+    metrics_log.keep_until(tmp_path, 2)
+    assert metrics_log.read(tmp_path) == [{"step": 1, "loss": 1.0}, {"step": 2, "loss": 0.5},
+                                          {"step": 2, "valid_loss": 0.7}]
+    assert (tmp_path / metrics_log.NAME).read_text().endswith("}\n")
