@@ -181,13 +181,12 @@ def preprocess(opts: PreprocessOptions,
         }
         tables = {side: PieceTable() for side in SIDES}
         reports = []
+        progress = on_progress or (lambda done, total: None)
         total, done = sum(line_counts.values()), 0
         for name, src, tgt in splits:
-            def step(lines: int, before: int = done) -> None:
-                if on_progress is not None:
-                    on_progress(before + lines, total)
-
-            reports.append(_encode_split(name, src, tgt, tmp, tokenizers, tables, opts, step))
+            reports.append(_encode_split(name, src, tgt, tmp, tokenizers, tables, opts,
+                                         lambda lines, before=done: progress(before + lines,
+                                                                             total)))
             done += reports[-1].lines
             _check_kept(reports[-1], opts)
             log.info("%s: kept %d of %d pairs", name, reports[-1].kept, reports[-1].lines)

@@ -120,7 +120,7 @@ class Shrinking:
     def first(self, rows: Rows, k: int) -> Rows:
         return rows
 
-    def grow(self, rows: Rows, step: int, decoder) -> None:
+    def grow(self, rows: Rows, step: int, decoder, length: int) -> None:
         pass
 
     def step(self, strategy, decoder, w: Rows, penalties: torch.Tensor, step: int) -> None:
@@ -147,7 +147,6 @@ class Bucketed:
     def __init__(self, runner: Runner):
         self.runner = runner
         self.room = 0  # steps of room in the decoder state
-        self.length = 0
 
     def source_width(self, length: int) -> int:
         return source_bucket(length)
@@ -156,7 +155,6 @@ class Bucketed:
         return int(max_lengths(torch.tensor([width]), opts))  # any source of this width
 
     def capacity(self, length: int) -> int:
-        self.length = length
         self.room = min(FIRST_CAPACITY, length)
         return self.room
 
@@ -164,9 +162,9 @@ class Bucketed:
         n = rows.ids.numel()
         return rows.select(_fill(rows.ids, row_bucket(n)), n, k)
 
-    def grow(self, rows: Rows, step: int, decoder) -> None:
+    def grow(self, rows: Rows, step: int, decoder, length: int) -> None:
         if step == self.room:
-            self.room = min(2 * self.room, self.length)
+            self.room = min(2 * self.room, length)
             rows.state = decoder.grow_state(rows.state, self.room)
 
     def step(self, strategy, decoder, w: Rows, penalties: torch.Tensor, step: int) -> None:
@@ -211,13 +209,13 @@ def decode(model, src: torch.Tensor, src_lengths: torch.Tensor, opts: SearchOpti
     capacity = policy.capacity(length)
     state = decoder.start_state(enc) if capacity is None else \
         decoder.start_state(enc, capacity=capacity)
-    w = Rows(everyone, limits, min_lengths(src_lengths, opts).to(device),
-             strategy.start(n, length, device),
+    bufs = strategy.start(n, length, device)
+    scores, tokens = bufs.results()  # the results' shapes, per sentence
+    out_scores, out_tokens = torch.full_like(scores, NEG_INF), torch.full_like(tokens, PAD)
+    w = Rows(everyone, limits, min_lengths(src_lengths, opts).to(device), bufs,
              torch.full((n * k,), BOS, dtype=torch.long, device=device), enc, state)
     w = policy.first(w, k)
     w.settle(decoder)
-    scores, tokens = strategy.start(n, length, device).results()
-    out_scores, out_tokens = torch.full_like(scores, NEG_INF), torch.full_like(tokens, PAD)
 
     def save(which: torch.Tensor) -> None:
         which = which & (w.ids >= 0)
@@ -226,7 +224,7 @@ def decode(model, src: torch.Tensor, src_lengths: torch.Tensor, opts: SearchOpti
         out_tokens[w.ids[which]] = got_tokens[which]
 
     for step in range(length):
-        policy.grow(w, step, decoder)
+        policy.grow(w, step, decoder, length)
         policy.step(strategy, decoder, w, penalties, step)
         done = w.bufs.done
         if policy.drops(done):

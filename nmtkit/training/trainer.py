@@ -169,8 +169,8 @@ class Trainer:
                     "trained with; resume with that data folder, or pass --overwrite to "
                     "start a new model")
         saved = load_yaml(self.model_dir / "config.yaml")
-        self.saved_config = resolved_config(self.config, self.model.components)
-        for warning in check_resumable(saved, self.saved_config, str(self.model_dir)):
+        new = resolved_config(self.config, self.model.components)
+        for warning in check_resumable(saved, new, str(self.model_dir)):
             log.warning("warning: %s", warning)
         path = self.model_dir / TRAIN_STATE
         restore(self, load_tensors(path), str(path))
@@ -195,28 +195,26 @@ class Trainer:
         and swapping it in at the first checkpoint, when it holds a loadable model; an
         interrupted run before that leaves ``model_dir`` as it was."""
         self.stops = StopRequests()
-        if self.resuming:  # every file is replaced atomically, one by one
-            self.staged = None
-            self.folder = ModelFolder(self.model_dir)
-            with self.stops:
-                return self._run()
-        self.staged = StagedDir(self.model_dir, replace=self.overwrite)
-        self.folder = ModelFolder(self.staged.path)
+        # A resumed run writes in place: every file is replaced atomically, one by one.
+        self.staged = None if self.resuming else StagedDir(self.model_dir, replace=self.overwrite)
+        self.folder = ModelFolder(self.model_dir if self.staged is None else self.staged.path)
         try:
             with self.stops:
                 return self._run()
         finally:
-            self.staged.discard()
+            if self.staged is not None:
+                self.staged.discard()
 
     def _run(self) -> TrainResult:
         tc = self.config.train
         params = self.model.n_parameters()
-        if self.resuming:
-            save_yaml(self.saved_config, self.folder.path / "config.yaml")
+        config = resolved_config(self.config, self.model.components)
+        if self.resuming:  # the training options as this run has them
+            save_yaml(config, self.folder.path / "config.yaml")
             metrics_log.keep_until(self.folder.path, self.step)
         else:
-            self.folder.prepare(resolved_config(self.config, self.model.components),
-                                self.data_dir, self.manifest, self.model.components, params)
+            self.folder.prepare(config, self.data_dir, self.manifest, self.model.components,
+                                params)
         refs, tokenizer = self._valid_refs()
         lengths = (self.train_data.src.lengths, self.train_data.tgt.lengths)
         self.cb.on_start({"parameters": params, "train_pairs": len(self.train_data),
