@@ -26,11 +26,26 @@ __all__ = [
 
 
 def train(config: Config, data_dir: Path, model_dir: Path, callbacks=None, device: str = "cpu",
-          overwrite: bool = False):
-    """Train a model; refuses to replace an existing model folder unless ``overwrite``."""
+          overwrite: bool = False, init_from: Path | None = None):
+    """Train a model (from the weights in the model folder ``init_from``, to fine-tune);
+    resumes the training saved in ``model_dir``; refuses to replace an existing model
+    folder unless ``overwrite``."""
     from nmtkit.training.trainer import train as _train
 
-    return _train(config, Path(data_dir), Path(model_dir), callbacks, device, overwrite)
+    init = Path(init_from) if init_from is not None else None
+    return _train(config, Path(data_dir), Path(model_dir), callbacks, device, overwrite, init)
+
+
+def fine_tune_config(model_dir: Path, config_path: Path | None, overrides: list[str],
+                     preset: str | None = None) -> Config:
+    """The config for fine-tuning the model in ``model_dir``: its model section, with the
+    training options (and any model changes) of ``config_path`` and ``overrides``."""
+    from nmtkit.model_folder import ModelFolder
+
+    folder = ModelFolder(Path(model_dir))
+    folder.meta()  # a model folder of a format we read
+    return load_config(config_path, overrides, preset,
+                       base_model=folder.config_dict()["model"])
 
 
 def load_translator(model_dir: Path, options, on_warning=None):

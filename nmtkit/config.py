@@ -9,6 +9,7 @@ live beside the component.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from nmtkit.errors import ConfigError
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "noam", "inverse_sqrt", "reduce_on_plateau")
-PRECISIONS = ("auto", "fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+VALID_METRICS = ("bleu", "chrf", "loss")
 INITS = ("uniform", "xavier", "default")
 # The component specs of ``model``: ``{type: NAME, ...options}``.
 COMPONENT_KEYS = ("encoder", "bridge", "attention", "decoder")
@@ -75,14 +77,23 @@ class TrainConfig:
     # An update whose loss or gradient is NaN or infinite is skipped with a warning; this
     # many in a row stop training (the last checkpoint stays as it was).
     max_nonfinite: int = ranged(5, lo=1)
-    valid_every: int = ranged(500, lo=0)  # steps; 0: only at the end
-    valid_bleu: bool = True
+    valid_every: int = ranged(500, lo=0)  # steps between checkpoints; 0: only at the end
+    valid_bleu: bool = True  # translate the validation set (greedy) for BLEU and chrF
+    # What ranks validations: the best model (model.pt), train.keep_best, early stopping.
+    # bleu and chrf need valid_bleu; without it validations are ranked by loss.
+    valid_metric: str = one_of("bleu", VALID_METRICS)
+    # Stop after this many validations in a row without a better valid_metric (0: never).
+    early_stopping: int = ranged(0, lo=0)
+    keep_last: int = ranged(5, lo=0)  # checkpoint-STEP.pt files of the last N checkpoints
+    keep_best: int = ranged(0, lo=0)  # ... and of the best N by valid_metric
     valid_batch_size: int = ranged(64, lo=1)
     log_every: int = ranged(50, lo=1)
     threads: int = ranged(0, lo=0)  # torch intra-op threads; 0: torch's default
     # Matrix products in bfloat16 with float32 weights and loss (autocast): auto uses it
-    # where the CPU has native bfloat16 (AVX512-BF16 / AMX) or on a CUDA GPU.
+    # where the CPU has native bfloat16 (AVX512-BF16 / AMX) or on a CUDA GPU. fp16 (for
+    # GPUs without bfloat16) scales the loss against underflow with a gradient scaler.
     precision: str = one_of("auto", PRECISIONS)
+    tensorboard: bool = True  # event files in MODEL_DIR/tensorboard when it is installed
 
 
 @dataclass
@@ -113,6 +124,9 @@ def from_dict(cls: type, data: Any, where: str = "config") -> Any:
     return obj
 
 
+_EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def _coerce(tp: Any, value: Any, where: str) -> Any:
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
@@ -139,6 +153,8 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected true or false, got {value!r}")
         return value
     if tp is float:
+        if isinstance(value, str) and _EXPONENT.fullmatch(value.strip()):
+            return float(value)  # YAML 1.1 reads 1e-4 (no dot) as a string
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
         return float(value)
@@ -234,8 +250,9 @@ def merge(base: dict, over: dict) -> dict:
 
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None,
-                preset: str | None = None) -> Config:
-    """A named preset (or the defaults), the YAML config merged over it, then the dotted
+                preset: str | None = None, base_model: dict | None = None) -> Config:
+    """A named preset (or the defaults, or ``base_model``: the model section of a trained
+    model's config, for fine-tuning), the YAML config merged over it, then the dotted
     overrides; everything validated."""
     from nmtkit.presets import preset as get_preset
 
@@ -243,6 +260,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None,
     # model.decoder.hidden_size=256 merges into the default decoder.
     defaults = to_dict(ModelConfig())
     data = {"model": {key: defaults[key] for key in COMPONENT_KEYS}}
+    merge(data, {"model": base_model} if base_model else {})
     merge(data, get_preset(preset) if preset else {})
     merge(data, load_yaml(path) if path else {})
     apply_overrides(data, overrides or [])

@@ -23,7 +23,8 @@ CONTENTS = {
              "spm*.model", "train.*.ids", "train.*.idx", "valid.*.ids", "valid.*.idx",
              "valid.*.txt"),
     "model": ("meta.json", "config.yaml", "tokenizer.json", "vocab.src.tsv", "vocab.tgt.tsv",
-              "spm*.model", "model.pt", "train_state.pt", "checkpoint*.pt", "metrics.jsonl"),
+              "spm*.model", "model.pt", "train_state.pt", "checkpoint*.pt", "checkpoints.json",
+              "metrics.jsonl", "tensorboard"),
 }
 
 

@@ -27,6 +27,3 @@ def corpus_scores(hyps: list[str], refs: list[str], metrics=METRICS) -> list[Sco
                             str(metric.get_signature()), str(result)))
     return scores
 
-
-def bleu(hyps: list[str], refs: list[str]) -> float:
-    return corpus_scores(hyps, refs, ("bleu",))[0].score

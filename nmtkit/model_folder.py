@@ -9,6 +9,9 @@ Training writes it and translation reads it; neither imports the other for it.
 ``spm*.model``         sentencepiece model(s), for sentencepiece units
 ``model.pt``           weights of the best model so far (state dict of tensors)
 ``train_state.pt``     last weights, optimizer, schedule, random states, data position
+``checkpoint-N.pt``    weights at step N, as ``model.pt`` (``train.keep_last/keep_best``)
+``checkpoints.json``   the step checkpoints kept, with their validation results
+``metrics.jsonl``      training log (and ``tensorboard/`` event files, when installed)
 =====================  ===========================================================
 
 Tensors are saved with ``torch.save`` and read with ``torch.load(weights_only=True)``:
@@ -102,9 +105,11 @@ class ModelFolder:
         meta.update(updates)
         write_json(self.path / "meta.json", meta)
 
-    def save_weights(self, model: torch.nn.Module) -> None:
-        save_tensors({"format_version": nmtkit.FORMAT_VERSION, "model": model.state_dict()},
-                     self.path / "model.pt")
+    def save_weights(self, model: torch.nn.Module | dict, path: Path | None = None) -> None:
+        """A model (or its state dict) as ``model.pt``, or as ``path`` in the same format."""
+        state = model if isinstance(model, dict) else model.state_dict()
+        save_tensors({"format_version": nmtkit.FORMAT_VERSION, "model": state},
+                     path or self.path / "model.pt")
 
     def save_train_state(self, state: dict) -> None:
         save_tensors(state, self.path / TRAIN_STATE)
@@ -120,11 +125,14 @@ class ModelFolder:
             raise NmtkitError(f"{self.path}: not a model folder (no meta.json)")
         return check_format(read_json(path, "model folder metadata"), path, (), RETRAIN)
 
-    def config(self) -> Config:
+    def config_dict(self) -> dict:
         path = self.path / "config.yaml"
         if not path.exists():
             raise NmtkitError(f"{path}: missing; {RETRAIN}")
-        return from_dict(Config, load_yaml(path), str(path))
+        return load_yaml(path)
+
+    def config(self) -> Config:
+        return from_dict(Config, self.config_dict(), str(self.path / "config.yaml"))
 
     def check_fingerprints(self, meta: dict) -> None:
         """Each vocabulary, tokenizer and sentencepiece file is the one the weights were

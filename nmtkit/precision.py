@@ -1,5 +1,6 @@
-"""Reduced precision: bfloat16 matrix products with float32 weights (and, in training,
-float32 loss and optimizer), for training and for translation."""
+"""Reduced precision: bfloat16 (or float16) matrix products with float32 weights (and, in
+training, float32 loss and optimizer), for training and for translation. Training in
+float16 also scales its loss with a gradient scaler (see the trainer)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import torch
 
 from nmtkit.config import PRECISIONS
 from nmtkit.errors import ConfigError
+
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def native_bf16(device: torch.device) -> bool:
@@ -28,11 +31,15 @@ def resolve_precision(precision: str, device: torch.device, where: str = "train.
         raise ConfigError(f"{where}: unknown '{precision}'; valid: {', '.join(PRECISIONS)}")
     if precision == "auto":
         return "bf16" if native_bf16(device) else "fp32"
+    if precision == "fp16" and device.type != "cuda":
+        raise ConfigError(f"{where} fp16: needs a CUDA GPU (float16 is slow or unsupported "
+                          "on CPU, where recurrent layers have no float16 kernel); use bf16 "
+                          "or fp32")
     return precision
 
 
 def autocast(precision: str, device: torch.device):
     """Context for the forward pass; a no-op for fp32."""
-    if precision == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
+    if precision in DTYPES:
+        return torch.autocast(device.type, dtype=DTYPES[precision])
     return contextlib.nullcontext()

@@ -28,7 +28,8 @@ class TranslateOptions:
     precision: str = one_of(
         "fp32", PRECISIONS,
         help="fp32 (output independent of batching), bf16 (2-2.5x faster; output may change "
-             "with the batch size) or auto (bf16 where native).")
+             "with the batch size), fp16 (for GPUs without bf16) or auto (bf16 where "
+             "native).")
     # torch.compile'd decoding loop: on, off, or auto (where it was measured faster, once
     # the input is long enough to repay the compilation).
     compile: str = one_of(

@@ -11,7 +11,15 @@ import sys
 
 import typer
 
-from nmtkit.cli import build_vocab, components, preprocess, score, train, translate
+from nmtkit.cli import (
+    average,
+    build_vocab,
+    components,
+    preprocess,
+    score,
+    train,
+    translate,
+)
 
 app = typer.Typer(
     name="nmtkit",
@@ -21,7 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for module in (preprocess, build_vocab, train, translate, score, components):
+for module in (preprocess, build_vocab, train, average, translate, score, components):
     module.register(app)
 
 # Exit statuses: 2 for a user error (bad input, option or file), 128 + N for signal N.

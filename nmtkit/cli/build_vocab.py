@@ -19,11 +19,14 @@ def build_vocab(
     shared: bool = typer.Option(
         False, "--shared/--separate",
         help="One vocabulary for both sides (for shared embeddings), or one each."),
+    from_model: Path | None = typer.Option(
+        None, "--from-model", metavar="MODEL_DIR",
+        help="Use this model folder's vocabularies (to fine-tune it with train --init-from)."),
 ):
     from nmtkit.data.build_vocab import VocabOptions
     from nmtkit.data.build_vocab import build_vocab as run
 
-    report = run(VocabOptions(data_dir, min_freq, max_size, shared))
+    report = run(VocabOptions(data_dir, min_freq, max_size, shared, from_model))
     kind = "shared" if report.shared else "separate"
     typer.echo(
         f"{kind} vocabularies: source {report.sizes['src']} entries "

@@ -29,6 +29,10 @@ def preprocess(
                                     help="Drop pairs whose length ratio exceeds this (0: off)."),
     seed: int = typer.Option(1, help="Seed for sentencepiece training."),
     overwrite: bool = typer.Option(False, help="Replace an existing data folder."),
+    from_model: Path | None = typer.Option(
+        None, "--from-model", metavar="MODEL_DIR",
+        help="Encode with this model folder's units and sentencepiece models (to fine-tune "
+             "it with train --init-from); --units and --spm-* are then not used."),
 ):
     from nmtkit.cli.common import setup_logging
     from nmtkit.cli.progress import progress
@@ -41,7 +45,7 @@ def preprocess(
         src=src, tgt=tgt, out=out, valid_src=valid_src, valid_tgt=valid_tgt, units=units,
         spm_vocab_size=spm_vocab_size, spm_model_type=spm_model_type, joint=joint,
         filter=FilterOptions(max_len=max_len, min_len=min_len, max_ratio=max_ratio),
-        seed=seed, overwrite=overwrite)
+        seed=seed, overwrite=overwrite, from_model=from_model)
     with progress("encode") as bar:
         report = run(opts, on_progress=bar)
     for s in report.splits:

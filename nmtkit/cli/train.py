@@ -22,6 +22,11 @@ def train(
     data: Path = typer.Option(..., "--data", "-d", help="Data folder (preprocess + build-vocab)."),
     model_dir: Path = typer.Option(..., "--model-dir", "-m", help="Model folder to write."),
     device: str = typer.Option("cpu", help="cpu, cuda or cuda:N."),
+    init_from: Path | None = typer.Option(
+        None, "--init-from", metavar="MODEL_DIR",
+        help="Fine-tune: start from this model folder's weights and model config, with a "
+             "new optimizer and schedule (the data folder must use its tokenizer and "
+             "vocabularies: preprocess/build-vocab --from-model)."),
     overwrite: bool = typer.Option(
         False, help="Train a new model in place of the one in --model-dir instead of resuming "
                     "its training (the old one is kept until the new one reaches its first "
@@ -32,17 +37,24 @@ def train(
 ):
     import sys
 
-    from nmtkit.api import load_config
+    from nmtkit.api import fine_tune_config, load_config
     from nmtkit.api import train as run
     from nmtkit.cli.common import info, setup_logging
     from nmtkit.cli.train_display import LogLines, ProgressDisplay
+    from nmtkit.training.distributed import env_rank
 
-    setup_logging()
-    cfg = load_config(config, overrides or [], preset)
-    use_bar = sys.stderr.isatty() if progress is None else progress
+    main = env_rank() == 0  # under torchrun only rank 0 reports
+    setup_logging(quiet=not main)
+    if init_from is not None:
+        cfg = fine_tune_config(init_from, config, overrides or [], preset)
+    else:
+        cfg = load_config(config, overrides or [], preset)
+    use_bar = main and (sys.stderr.isatty() if progress is None else progress)
     display = ProgressDisplay() if use_bar else LogLines()
     with display:
-        result = run(cfg, data, model_dir, display, device, overwrite)
+        result = run(cfg, data, model_dir, display, device, overwrite, init_from)
+    if not main:
+        sys.exit(result.interrupted or 0)
     best = result.best
     summary = (f"trained {result.steps} steps ({result.epochs:.2f} epochs) in "
                f"{result.seconds:.0f}s, {result.tokens_per_sec:,.0f} target tokens/s, "
@@ -51,6 +63,8 @@ def train(
         summary += f"; best valid step {best.step}: ppl {best.ppl:.2f}"
         if best.bleu is not None:
             summary += f", BLEU {best.bleu:.2f}"
+    if result.stopped_early:
+        summary += f"; {result.stopped_early}"
     typer.echo(summary)
     typer.echo(f"model folder: {result.model_dir}")
     if result.interrupted:

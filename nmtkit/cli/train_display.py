@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 
@@ -11,8 +12,15 @@ from nmtkit.training.validate import ValidResult
 
 def _valid_line(r: ValidResult, is_best: bool) -> str:
     bleu = f" bleu {r.bleu:.2f}" if r.bleu is not None else ""
-    return (f"valid step {r.step}: loss {r.loss:.3f} ppl {r.ppl:.2f}{bleu} "
+    chrf = f" chrf {r.chrf:.2f}" if r.chrf is not None else ""
+    return (f"valid step {r.step}: loss {r.loss:.3f} ppl {r.ppl:.2f}{bleu}{chrf} "
             f"({r.seconds:.1f}s){' *best*' if is_best else ''}")
+
+
+def _step_figures(r: StepReport) -> str:
+    """Loss, its perplexity, learning rate and speed of a log window."""
+    return (f"loss {r.loss:.3f} ppl {math.exp(min(r.loss, 50.0)):.2f} lr {r.lr:.2e} "
+            f"{r.tokens_per_sec:,.0f} tok/s")
 
 
 def _eta(seconds: float | None) -> str:
@@ -38,8 +46,8 @@ class LogLines(TrainCallbacks):
                     f"pairs into {info['model_dir']} ({info['precision']})")
 
     def on_step(self, r: StepReport) -> None:
-        self._print(f"step {r.step} epoch {r.epoch}: loss {r.loss:.3f} lr {r.lr:.2e} "
-                    f"{r.tokens_per_sec:,.0f} tok/s elapsed {_eta(r.elapsed)} eta {_eta(r.eta)}")
+        self._print(f"step {r.step} epoch {r.epoch}: {_step_figures(r)} "
+                    f"elapsed {_eta(r.elapsed)} eta {_eta(r.eta)}")
 
     def on_valid(self, r: ValidResult, is_best: bool) -> None:
         self._print(_valid_line(r, is_best))
@@ -70,7 +78,7 @@ class ProgressDisplay(TrainCallbacks):
                            f"({info['precision']})")
 
     def on_step(self, r: StepReport) -> None:
-        info = f"step {r.step} loss {r.loss:.3f} {r.tokens_per_sec:,.0f} tok/s"
+        info = f"step {r.step} {_step_figures(r)}"
         completed = 1000 * r.progress if r.progress is not None else None
         self.progress.update(self.task, completed=completed, info=info)
 

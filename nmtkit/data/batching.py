@@ -78,6 +78,24 @@ class ParallelData:
         return Batch(src, src_lengths, tgt_in, tgt_out)
 
 
+def _pack(costs: list[int], batch_tokens: int) -> list[int]:
+    """Where each batch ends in ``costs`` (sorted, ascending): as many sentences as fit
+    ``count * largest cost <= batch_tokens``, at least one. Since the largest cost is the
+    last one's, that product only grows with the count: a binary search per batch."""
+    ends, start, n = [], 0, len(costs)
+    while start < n:
+        lo, hi = 1, n - start  # the most that fit, at least one
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if costs[start + mid - 1] * mid <= batch_tokens:
+                lo = mid
+            else:
+                hi = mid - 1
+        start += lo
+        ends.append(start)
+    return ends
+
+
 def token_batches(
     src_lengths: np.ndarray,
     tgt_lengths: np.ndarray,
@@ -109,17 +127,10 @@ def token_batches(
         chunk = keep[start : start + pool]
         # Stable sort by (cost, src length) keeps the shuffled order among equals.
         chunk = chunk[np.lexsort((src_lengths[chunk], cost[chunk]))]
-        cur: list[int] = []
-        longest = 0
-        for i in chunk:
-            c = int(cost[i])
-            if cur and max(longest, c) * (len(cur) + 1) > batch_tokens:
-                batches.append(np.asarray(cur))
-                cur, longest = [], 0
-            cur.append(int(i))
-            longest = max(longest, c)
-        if cur:
-            batches.append(np.asarray(cur))
+        start = 0
+        for end in _pack(cost[chunk].tolist(), batch_tokens):
+            batches.append(chunk[start:end].astype(np.int64))
+            start = end
     if generator is not None:
         order = torch.randperm(len(batches), generator=generator).numpy()
         batches = [batches[i] for i in order]

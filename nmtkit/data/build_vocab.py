@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -10,7 +11,8 @@ from nmtkit.checks import check_fields, cli_name, ranged
 from nmtkit.data.corpus import PieceTable
 from nmtkit.data.preprocess import load_manifest
 from nmtkit.data.vocab import Vocab
-from nmtkit.fileio import write_json
+from nmtkit.errors import NmtkitError
+from nmtkit.fileio import atomic_path, write_json
 
 
 @dataclass
@@ -19,6 +21,9 @@ class VocabOptions:
     min_freq: int = ranged(1, lo=1)
     max_size: int = ranged(0, lo=0)  # 0: no limit
     shared: bool = False  # one vocabulary for both sides (needed to share embeddings)
+    # A model folder whose vocabularies to use (for fine-tuning it: train --init-from);
+    # min_freq, max_size and shared are then not used.
+    from_model: Path | None = None
 
     def __post_init__(self):
         check_fields(self, cli_name)
@@ -31,13 +36,24 @@ class VocabReport:
     coverage: dict[str, float]  # side -> share of training tokens in the vocabulary
 
 
+def _model_vocabs(model_dir: Path) -> dict[str, Vocab]:
+    for side in ("src", "tgt"):
+        if not (model_dir / f"vocab.{side}.tsv").is_file():
+            raise NmtkitError(f"--from-model {model_dir}: not a model folder (no "
+                              f"vocab.{side}.tsv)")
+    return {side: Vocab.load(model_dir / f"vocab.{side}.tsv") for side in ("src", "tgt")}
+
+
 def build_vocab(opts: VocabOptions) -> VocabReport:
     data_dir = Path(opts.data_dir)
     load_manifest(data_dir)  # a whole data folder, of a format we read
     shared = opts.shared
     tables = {side: PieceTable.load(data_dir / f"pieces.{side}.tsv") for side in ("src", "tgt")}
     counts = {side: Counter(dict(zip(t.pieces, t.counts))) for side, t in tables.items()}
-    if shared:
+    if opts.from_model is not None:
+        vocabs = _model_vocabs(Path(opts.from_model))
+        shared = vocabs["src"].tokens == vocabs["tgt"].tokens
+    elif shared:
         both = counts["src"] + counts["tgt"]
         vocabs = dict.fromkeys(("src", "tgt"), Vocab.build(both, opts.min_freq, opts.max_size))
     else:
@@ -47,9 +63,14 @@ def build_vocab(opts: VocabOptions) -> VocabReport:
         total = sum(counts[side].values())
         known = sum(c for p, c in counts[side].items() if p in vocab.index)
         coverage[side] = known / total if total else 1.0
-        vocab.save(data_dir / f"vocab.{side}.tsv")
+        if opts.from_model is not None:  # byte for byte: the model checks its files
+            with atomic_path(data_dir / f"vocab.{side}.tsv") as tmp:
+                shutil.copyfile(Path(opts.from_model) / f"vocab.{side}.tsv", tmp)
+        else:
+            vocab.save(data_dir / f"vocab.{side}.tsv")
     options = asdict(opts)
     options["data_dir"] = str(opts.data_dir)
+    options["from_model"] = None if opts.from_model is None else str(opts.from_model)
     options["shared"] = shared
     write_json(data_dir / "vocab.json", options)
     return VocabReport(shared, {s: len(v) for s, v in vocabs.items()}, coverage)

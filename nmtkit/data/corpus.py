@@ -7,12 +7,15 @@ One side of one split is two files:
 
 Piece ids index a piece table (``PieceTable``) built while encoding, so a corpus is
 encoded once and any vocabulary (min frequency, size, shared or not) can be laid over it
-by a lookup array, without re-encoding. Reading maps the files, so memory stays flat
-however large the corpus is.
+by a lookup array, without re-encoding. Reading maps the files and never loads the ids:
+what a reader holds grows by 4 bytes a sentence and side (the lengths), however large
+the corpus is.
 """
 
 from __future__ import annotations
 
+import os
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +73,7 @@ class CorpusWriter:
     def __init__(self, stem: Path):
         self.stem = Path(stem)
         self._ids = open(f"{self.stem}.ids", "wb")
-        self._offsets = [0]
+        self._offsets = array("q", [0])  # 8 bytes a sentence (a list of ints takes ~40)
 
     def add(self, ids: list[int]) -> None:
         self._ids.write(np.asarray(ids, dtype="<i4").tobytes())
@@ -78,7 +81,7 @@ class CorpusWriter:
 
     def close(self) -> int:
         self._ids.close()
-        np.asarray(self._offsets, dtype="<i8").tofile(f"{self.stem}.idx")
+        np.frombuffer(self._offsets, dtype=np.int64).astype("<i8").tofile(f"{self.stem}.idx")
         return len(self._offsets) - 1
 
 
@@ -96,8 +99,25 @@ def _map(path: Path, dtype: str) -> np.ndarray:
     return np.memmap(path, dtype=dtype, mode="r")
 
 
+def _id_range(path: Path, chunk: int = 1 << 22) -> tuple[int, int]:
+    """The smallest and largest id in ``path``, read in chunks with plain reads: through
+    the memory map every page of the corpus would stay resident in this process."""
+    lo, hi = None, None
+    with open(path, "rb") as f:
+        while True:
+            part = np.fromfile(f, dtype="<i4", count=chunk)
+            if not len(part):
+                break
+            a, b = int(part.min()), int(part.max())
+            lo, hi = a if lo is None else min(lo, a), b if hi is None else max(hi, b)
+    return lo, hi
+
+
 class Corpus:
-    """Read-only view of an encoded corpus, backed by memory maps.
+    """Read-only view of an encoded corpus: the offsets through a memory map, each
+    sentence's ids by one positioned read. (Batches read scattered sentences: through a
+    memory map the kernel maps whole read-ahead windows and cached folios around each one,
+    and after a few batches the whole corpus counts in the process's resident memory.)
 
     The files are checked on opening: whole entries, offsets that start at 0, never
     decrease and end at the number of ids, and (given ``n_pieces``) every id inside the
@@ -108,25 +128,36 @@ class Corpus:
         stem = Path(stem)
         ids_path, idx_path = Path(f"{stem}.ids"), Path(f"{stem}.idx")
         self.offsets = _map(idx_path, "<i8")
-        self.ids = _map(ids_path, "<i4")
+        n_ids = len(_map(ids_path, "<i4"))  # checks the file's size
+        self._ids = open(ids_path, "rb")  # held for the corpus's lifetime
         offsets = self.offsets
         if len(offsets) == 0 or offsets[0] != 0 or bool((np.diff(offsets) < 0).any()):
             raise DataError(f"{idx_path}: damaged (offsets must start at 0 and never "
                             f"decrease); {FIX}")
         n_tokens = int(offsets[-1])
-        if len(self.ids) != n_tokens:
-            raise DataError(f"{ids_path}: {len(self.ids)} ids but {idx_path} says {n_tokens}; "
+        if n_ids != n_tokens:
+            raise DataError(f"{ids_path}: {n_ids} ids but {idx_path} says {n_tokens}; "
                             f"{FIX}")
         if n_pieces is not None and n_tokens:
-            lo, hi = int(self.ids.min()), int(self.ids.max())
+            lo, hi = _id_range(ids_path)
             if lo < 0 or hi >= n_pieces:
                 bad = lo if lo < 0 else hi
                 raise DataError(f"{ids_path}: damaged (piece id {bad} is outside the piece "
                                 f"table of {n_pieces} pieces); {FIX}")
-        self.lengths = np.diff(offsets).astype(np.int64)
+        self.lengths = np.diff(offsets).astype(np.int32)
 
     def __len__(self) -> int:
         return len(self.lengths)
 
     def __getitem__(self, i: int) -> np.ndarray:
-        return self.ids[self.offsets[i] : self.offsets[i + 1]]
+        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        data = os.pread(self._ids.fileno(), 4 * (end - start), 4 * start)
+        return np.frombuffer(data, dtype="<i4")
+
+    def close(self) -> None:
+        self._ids.close()
+
+    def __del__(self) -> None:
+        ids = getattr(self, "_ids", None)
+        if ids is not None:
+            ids.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -62,6 +63,9 @@ class PreprocessOptions:
     filter: FilterOptions = field(default_factory=FilterOptions)
     seed: int = ranged(1, lo=0)
     overwrite: bool = False
+    # A model folder whose units and sentencepiece models encode the text (for
+    # fine-tuning it: nmtkit train --init-from); units and spm_* are then not used.
+    from_model: Path | None = None
 
     def __post_init__(self):
         check_fields(self, cli_name)
@@ -149,12 +153,20 @@ def preprocess(opts: PreprocessOptions,
     inputs = [p for _, s, t in splits for p in (s, t)]
     for p in inputs:
         open_input(p, "input").close()
-    out = _check_output(opts, inputs)
+    out = _check_output(opts, inputs + ([Path(opts.from_model)] if opts.from_model else []))
     line_counts = {name: _check_pair(s, t) for name, s, t in splits}
 
+    units = opts.units
+    if opts.from_model is not None:
+        model_spec = _model_tokenizer(Path(opts.from_model))
+        units = model_spec.units
     with atomic_dir(out, overwrite=opts.overwrite) as tmp:
         files: dict[str, str | None] = {"src": None, "tgt": None}
-        if opts.units == "spm":
+        if opts.from_model is not None:
+            for name in model_spec.files():
+                shutil.copyfile(Path(opts.from_model) / name, tmp / name)
+            files = {"src": model_spec.src_model, "tgt": model_spec.tgt_model}
+        elif units == "spm":
             norm = {side: tmp / f".train.norm.{side}" for side in SIDES}
             _write_normalized(splits[0][1], splits[0][2], norm["src"], norm["tgt"])
             log.info("training sentencepiece (%s, %d pieces)", opts.spm_model_type,
@@ -176,7 +188,7 @@ def preprocess(opts: PreprocessOptions,
             for p in tmp.glob("*.vocab"):  # sentencepiece's own vocab listing; ours is built later
                 p.unlink()
         tokenizers = {
-            side: build_tokenizer(opts.units, tmp / files[side] if files[side] else None)
+            side: build_tokenizer(units, tmp / files[side] if files[side] else None)
             for side in SIDES
         }
         tables = {side: PieceTable() for side in SIDES}
@@ -199,24 +211,37 @@ def preprocess(opts: PreprocessOptions,
             "inputs": {name: {"src": str(s), "tgt": str(t), "lines": line_counts[name]}
                        for name, s, t in splits},
             "options": {
-                "units": opts.units,
+                "units": units,
+                "from_model": None if opts.from_model is None else str(opts.from_model),
                 "spm_vocab_size": opts.spm_vocab_size,
                 "spm_model_type": opts.spm_model_type,
                 "joint": opts.joint,
                 "seed": opts.seed,
                 "filter": asdict(opts.filter),
             },
-            "tokenizer": {"units": opts.units, "src_model": files["src"],
+            "tokenizer": {"units": units, "src_model": files["src"],
                           "tgt_model": files["tgt"]},
             "splits": {r.name: asdict(r) for r in reports},
             "pieces": {side: len(tables[side].pieces) for side in SIDES},
         }
         write_json(tmp / "manifest.json", manifest)
     return PreprocessReport(
-        out=Path(opts.out), units=opts.units, splits=reports,
+        out=Path(opts.out), units=units, splits=reports,
         pieces={side: len(tables[side].pieces) for side in SIDES},
         seconds=time.time() - start,
     )
+
+
+def _model_tokenizer(model_dir: Path) -> TokenizerSpec:
+    """The tokenizer of the model folder ``model_dir`` (for --from-model)."""
+    path = model_dir / "tokenizer.json"
+    if not path.is_file():
+        raise NmtkitError(f"--from-model {model_dir}: not a model folder (no tokenizer.json)")
+    spec = TokenizerSpec.from_json(read_json(path, "tokenizer spec"), str(path))
+    for name in spec.files():
+        if not (model_dir / name).is_file():
+            raise NmtkitError(f"{model_dir / name}: missing; the model folder is incomplete")
+    return spec
 
 
 def _encode_split(name, src, tgt, tmp, tokenizers, tables, opts, on_lines) -> SplitReport:

@@ -1,20 +1,25 @@
 """The model folder's training log, ``metrics.jsonl``: one JSON object per line, for each
 log window (``{"step", "epoch", "loss", "lr", "tokens_per_sec", "elapsed"}``) and each
-validation (``{"step", "valid_loss", "valid_ppl", "valid_bleu"}``).
+validation (``{"step", "valid_loss", "valid_ppl", "valid_bleu", "valid_chrf"}``); and the
+same figures as TensorBoard event files under ``tensorboard/`` when the ``tensorboard``
+package is installed (``pip install nmtkit[tensorboard]``) and ``train.tensorboard`` is on.
 
 Lines are appended as training goes. A resumed run first drops the lines past the
 checkpoint it resumes from (and a line a killed run left half-written), so the log tells
-one history.
+one history; TensorBoard is told to purge its events past that step likewise.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from nmtkit.fileio import atomic_path
 
 NAME = "metrics.jsonl"
+TENSORBOARD = "tensorboard"
+log = logging.getLogger(__name__)
 
 
 def append(folder: Path, record: dict) -> None:
@@ -44,3 +49,53 @@ def keep_until(folder: Path, step: int) -> None:
     kept = [r for r in read(folder) if r.get("step", 0) <= step]
     with atomic_path(path) as tmp:
         Path(tmp).write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+
+
+def tensorboard_writer(folder: Path, purge_step: int | None):
+    """A TensorBoard ``SummaryWriter`` into ``folder/tensorboard``, or None when the
+    ``tensorboard`` package is not installed."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(Path(folder) / TENSORBOARD), purge_step=purge_step)
+
+
+class MetricsLog:
+    """Where training's figures go: the JSONL log, and TensorBoard when it is there. The
+    folder object is read at each write, so writes follow it when it moves."""
+
+    def __init__(self, folder, tensorboard: bool, enabled: bool = True):
+        self.folder, self.enabled, self.tensorboard = folder, enabled, tensorboard
+        self.writer = None
+
+    def open(self, step: int) -> None:
+        """Start writing at ``step`` (0 for a new run)."""
+        if self.enabled and self.tensorboard:
+            self.writer = tensorboard_writer(self.folder.path, step + 1 if step else None)
+            if self.writer is None:
+                log.debug("tensorboard is not installed: no event files")
+
+    def moved(self) -> None:
+        """The folder was swapped in under its own name: go on writing events there."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = tensorboard_writer(self.folder.path, None)
+
+    def append(self, record: dict) -> None:
+        if not self.enabled:
+            return
+        append(self.folder.path, record)
+        if self.writer is not None:
+            step = record["step"]
+            for key, value in record.items():
+                if key not in ("step", "epoch") and isinstance(value, (int, float)):
+                    group = "valid" if key.startswith("valid_") else "train"
+                    self.writer.add_scalar(f"{group}/{key.removeprefix('valid_')}", value,
+                                           step)
+            self.writer.flush()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None

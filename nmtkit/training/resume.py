@@ -2,11 +2,12 @@
 trainer is put back into it, and which config changes a resumed run accepts.
 
 The state holds everything the rest of the run depends on: weights, optimizer and
-schedule, the torch and Python random generators, the data position (epoch and batch;
-the batch order is a function of the seed and the epoch), the step and token counters,
-the training seconds so far (``train.max_minutes`` counts on from them) and the
-validation bookkeeping (best and last results). On CPU in float32 a resumed run takes
-the same steps with the same numbers as an uninterrupted one.
+schedule, the fp16 gradient scaler, the torch and Python random generators (of every
+process under torchrun), the data position (epoch and batch; the batch order is a function
+of the seed and the epoch), the step and token counters, the training seconds so far
+(``train.max_minutes`` counts on from them) and the validation bookkeeping (best and last
+results, validations without a better one for early stopping). On CPU in float32 a
+resumed run takes the same steps with the same numbers as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -22,16 +23,37 @@ from nmtkit.training.validate import ValidResult
 STATE_VERSION = 1
 
 
-def capture(trainer, train_seconds: float) -> dict:
-    """The trainer's state at a checkpoint, as plain tensors and values."""
+def rng_state() -> dict:
+    """This process's random generators (torch's CPU generator drives dropout on CPU;
+    CUDA's, when in use, on a GPU)."""
+    state = {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate((3, tuple(state["python"]), None))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda"])
+
+
+def capture(trainer, train_seconds: float, rngs: list[dict]) -> dict:
+    """The trainer's state at a checkpoint, as plain tensors and values; ``rngs`` holds
+    the random generators of each process, in rank order."""
+    book = trainer.book
     valid = {name: None if r is None else asdict(r)
-             for name, r in (("best", trainer.best), ("last", trainer.last_valid))}
+             for name, r in (("best", book.best), ("last", book.last))}
+    valid["bad"] = book.bad
     return {
         "state_version": STATE_VERSION,
         "model": trainer.model.state_dict(),
         "optimizer": trainer.optimizer.state_dict(),
         "schedule": trainer.schedule.state_dict(),
-        "rng": {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])},
+        "scaler": trainer.scaler.state_dict(),
+        "rng": rngs[0],
+        "rank_rng": rngs,
         "data": {"epoch": trainer.epoch, "batch_in_epoch": trainer.batch_in_epoch},
         "counters": {"step": trainer.step, "tgt_tokens": trainer.tgt_tokens,
                      "train_seconds": train_seconds},
@@ -39,25 +61,39 @@ def capture(trainer, train_seconds: float) -> dict:
     }
 
 
-def restore(trainer, state: dict, where: str) -> None:
-    """Put ``trainer`` back into ``state`` (from :func:`capture`)."""
+def restore(trainer, state: dict, where: str) -> list[str]:
+    """Put ``trainer`` back into ``state`` (from :func:`capture`); warnings for what
+    cannot be restored exactly."""
     if state.get("state_version") != STATE_VERSION or "counters" not in state \
             or "train_seconds" not in state["counters"]:
         raise NmtkitError(f"{where}: a training state this nmtkit cannot resume (made by an "
                           "older release); pass --overwrite to train a new model in its place")
+    warnings = []
     trainer.model.load_state_dict(state["model"])
     trainer.optimizer.load_state_dict(state["optimizer"])
     trainer.schedule.load_state_dict(state["schedule"])
+    if state.get("scaler"):
+        trainer.scaler.load_state_dict(state["scaler"])
     trainer.epoch = state["data"]["epoch"]
     trainer.batch_in_epoch = state["data"]["batch_in_epoch"]
     trainer.step = state["counters"]["step"]
     trainer.tgt_tokens = state["counters"]["tgt_tokens"]
     trainer.resumed_seconds = state["counters"]["train_seconds"]
-    trainer.best, trainer.last_valid = (
+    book = trainer.book
+    book.best, book.last = (
         None if state["valid"][name] is None else ValidResult(**state["valid"][name])
         for name in ("best", "last"))
-    torch.set_rng_state(state["rng"]["torch"])
-    random.setstate((3, tuple(state["rng"]["python"]), None))
+    book.bad = state["valid"].get("bad", 0)
+    rngs = state.get("rank_rng") or [state["rng"]]
+    rank, world = trainer.dist.rank, trainer.dist.world
+    if len(rngs) == world:
+        set_rng_state(rngs[rank])
+    else:  # another number of processes: the dropout masks cannot be the same anyway
+        set_rng_state(rngs[rank % len(rngs)])
+        torch.manual_seed(trainer.config.train.seed + 1000 * rank + trainer.step)
+        warnings.append(f"resuming on {world} processes a training saved from {len(rngs)}: "
+                        "the run goes on, but not with the random numbers it would have had")
+    return warnings
 
 
 def config_changes(saved: dict, new: dict, prefix: str = "config") -> list[tuple[str, object,

@@ -6,6 +6,7 @@ renders as a progress display on a terminal and as plain log lines otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -27,12 +28,15 @@ from nmtkit.model_folder import TRAIN_STATE, ModelFolder, resolved_config
 from nmtkit.precision import autocast, resolve_precision
 from nmtkit.registry import REGISTRIES
 from nmtkit.tensor_files import load_tensors
-from nmtkit.training import metrics_log
+from nmtkit.training import distributed
+from nmtkit.training.checkpoints import CheckpointKeeper
+from nmtkit.training.fine_tune import init_from
 from nmtkit.training.interrupts import StopRequests
 from nmtkit.training.loss import token_loss
+from nmtkit.training.metrics_log import MetricsLog, keep_until
 from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
-from nmtkit.training.resume import capture, check_resumable, restore
-from nmtkit.training.validate import ValidResult, validate
+from nmtkit.training.resume import capture, check_resumable, restore, rng_state
+from nmtkit.training.validate import ValidBook, ValidResult, validate
 
 log = logging.getLogger(__name__)
 DEFAULT_EPOCHS = 10  # when none of train.max_steps, max_epochs, max_minutes is set
@@ -63,6 +67,7 @@ class TrainResult:
     last: ValidResult | None
     # 130 / 143: stopped by Ctrl-C / SIGTERM after saving a checkpoint (resumable)
     interrupted: int | None = None
+    stopped_early: str | None = None  # why, when early stopping ended the run
 
 
 class TrainCallbacks:
@@ -113,15 +118,34 @@ def check_components(config: Config) -> None:
             resolve(registry, spec, f"config.model.{key}")
 
 
+@dataclass
+class Update:
+    """One optimizer step's outcome."""
+
+    loss: torch.Tensor | None  # summed over the step's target tokens; None: skipped
+    tokens: int  # target tokens of the step (all processes)
+    overflow: bool = False  # fp16: the gradient scaler skipped it and lowered its scale
+
+
+def valid_metric(config: Config, has_valid: bool) -> str:
+    """What ranks validations: ``train.valid_metric``, or the loss where validation does not
+    translate (``train.valid_bleu: false``)."""
+    tc = config.train
+    return tc.valid_metric if tc.valid_bleu and has_valid else "loss"
+
+
 class Trainer:
     def __init__(self, config: Config, data_dir: Path, model_dir: Path,
                  callbacks: TrainCallbacks | None = None, device: str = "cpu",
-                 overwrite: bool = False):
+                 overwrite: bool = False, init: Path | None = None):
         tc = config.train
         if not (tc.max_steps or tc.max_epochs or tc.max_minutes):
             tc = replace(tc, max_epochs=DEFAULT_EPOCHS)
             config = replace(config, train=tc)
-        self.config, self.cb = config, callbacks or TrainCallbacks()
+        self.dist, device = distributed.setup(device)
+        # Only rank 0 reports; the others train quietly.
+        self.config = config
+        self.cb = (callbacks or TrainCallbacks()) if self.dist.is_main else TrainCallbacks()
         self.device = resolve_device(device)
         self.precision = resolve_precision(tc.precision, self.device)
         check_components(config)
@@ -140,21 +164,40 @@ class Trainer:
             self.valid_data = ParallelData(self.data_dir, "valid", self.src_vocab, self.tgt_vocab)
         from nmtkit.models.seq2seq import Seq2Seq
 
-        self.model = Seq2Seq(config.model, len(self.src_vocab), len(self.tgt_vocab)).to(device)
+        self.model = Seq2Seq(config.model, len(self.src_vocab), len(self.tgt_vocab))
+        if init is not None and not self.resuming:
+            init_from(Path(init), self.model, self.data_dir, self.manifest)
+        self.model.to(self.device)
         self.optimizer = build_optimizer(self.model.parameters(), tc)
         self.schedule = Schedule(self.optimizer, tc, config.model.embed_dim)
+        # fp16 needs its gradients scaled; for other precisions the scaler does nothing.
+        self.scaler = torch.amp.GradScaler(self.device.type,
+                                           enabled=self.precision == "fp16")
+        if tc.early_stopping and self.valid_data is None:
+            raise ConfigError(f"train.early_stopping needs validation data, and "
+                              f"{self.data_dir} has none; preprocess with --valid-src and "
+                              "--valid-tgt")
         if tc.teacher_forcing < 1.0 and not self.model.decoder.supports_scheduled_sampling:
             raise ConfigError(f"train.teacher_forcing < 1 (scheduled sampling) is not supported "
                               f"by decoder '{config.model.decoder['type']}'")
         self.step = self.epoch = self.batch_in_epoch = self.tgt_tokens = 0
         self.valid_seconds = 0.0  # spent validating; not counted against train.max_minutes
-        self.best: ValidResult | None = None
-        self.last_valid: ValidResult | None = None
+        self.book = ValidBook(valid_metric(config, self.valid_data is not None))
         self.resumed_seconds = 0.0  # training seconds before this run (when resuming)
         self.nonfinite = 0  # updates skipped in a row for a NaN or infinite loss
         self.checkpoint_step: int | None = None  # of the last checkpoint saved
+        self.stopped_early: str | None = None
+        if self.dist.active:  # dropout differs between processes (the weights do not)
+            torch.manual_seed(tc.seed + 1000 * self.dist.rank)
+            random.seed(tc.seed + 1000 * self.dist.rank)
         if self.resuming:
             self._resume()
+        self.net = self.model  # what training steps call: the model, or its DDP wrapper
+        if self.dist.active:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = DistributedDataParallel(self.model, device_ids=ids)
 
     def _resume(self) -> None:
         """Continue the training saved in the model folder: same model and vocabularies,
@@ -173,7 +216,8 @@ class Trainer:
         for warning in check_resumable(saved, new, str(self.model_dir)):
             log.warning("warning: %s", warning)
         path = self.model_dir / TRAIN_STATE
-        restore(self, load_tensors(path), str(path))
+        for warning in restore(self, load_tensors(path), str(path)):
+            log.warning("warning: %s", warning)
         self.checkpoint_step = self.step
         if self._limit_reached(self.resumed_seconds) or (
                 self.config.train.max_epochs and self.epoch >= self.config.train.max_epochs):
@@ -194,27 +238,41 @@ class Trainer:
         """Train, building the model folder under a temporary name beside ``model_dir``
         and swapping it in at the first checkpoint, when it holds a loadable model; an
         interrupted run before that leaves ``model_dir`` as it was."""
-        self.stops = StopRequests()
+        # Under torchrun its agent passes Ctrl-C on to every worker after the terminal
+        # did: a repeated signal there must not cut the checkpoint short.
+        self.stops = StopRequests(second_exits=not distributed.under_launcher())
         # A resumed run writes in place: every file is replaced atomically, one by one.
-        self.staged = None if self.resuming else StagedDir(self.model_dir, replace=self.overwrite)
+        self.staged = None
+        if not self.resuming and self.dist.is_main:
+            self.staged = StagedDir(self.model_dir, replace=self.overwrite)
         self.folder = ModelFolder(self.model_dir if self.staged is None else self.staged.path)
+        self.metrics = MetricsLog(self.folder, self.config.train.tensorboard,
+                                  self.dist.is_main)
         try:
             with self.stops:
                 return self._run()
         finally:
+            self.metrics.close()
             if self.staged is not None:
                 self.staged.discard()
+            self.dist.close()
 
     def _run(self) -> TrainResult:
         tc = self.config.train
         params = self.model.n_parameters()
         config = resolved_config(self.config, self.model.components)
-        if self.resuming:  # the training options as this run has them
+        self.keeper = CheckpointKeeper(self.folder.path, tc.keep_last, tc.keep_best,
+                                       self.book.metric)
+        if not self.dist.is_main:
+            pass
+        elif self.resuming:  # the training options as this run has them
             save_yaml(config, self.folder.path / "config.yaml")
-            metrics_log.keep_until(self.folder.path, self.step)
+            keep_until(self.folder.path, self.step)
+            self.keeper.trim(self.step)
         else:
             self.folder.prepare(config, self.data_dir, self.manifest, self.model.components,
                                 params)
+        self.metrics.open(self.step)
         refs, tokenizer = self._valid_refs()
         lengths = (self.train_data.src.lengths, self.train_data.tgt.lengths)
         self.cb.on_start({"parameters": params, "train_pairs": len(self.train_data),
@@ -223,27 +281,41 @@ class Trainer:
         window_start, window_tokens, window_loss = start, 0, 0.0
         self.model.train()
         stop = False
+        # Each optimizer step takes this many batches, each process its share of them.
+        span = tc.accumulate * self.dist.world
         while not stop:
             gen = torch.Generator().manual_seed(tc.seed + self.epoch)
             batches = token_batches(*lengths, tc.batch_tokens, gen, tc.max_len)
-            if not batches:
+            if len(batches) < self.dist.world:
                 raise NmtkitError(f"{self.data_dir}: no training pair fits train.max_len="
-                                  f"{tc.max_len} and train.batch_tokens={tc.batch_tokens}")
+                                  f"{tc.max_len} and train.batch_tokens={tc.batch_tokens}"
+                                  if not batches else
+                                  f"{self.data_dir}: {len(batches)} batches an epoch, fewer "
+                                  f"than the {self.dist.world} processes; lower "
+                                  "train.batch_tokens")
+            # every process gets a batch of each step: the last few batches wait a turn
+            batches = batches[:len(batches) - len(batches) % self.dist.world]
             while self.batch_in_epoch < len(batches):
-                group = batches[self.batch_in_epoch : self.batch_in_epoch + tc.accumulate]
+                group = batches[self.batch_in_epoch : self.batch_in_epoch + span]
                 self.batch_in_epoch += len(group)
-                loss, n_tok = self._optimizer_step(group)
-                if loss is None:
+                update = self._optimizer_step(group)
+                if update.overflow:
+                    log.debug("step %d: fp16 gradient overflow; scale lowered to %g",
+                              self.step + 1, self.scaler.get_scale())
+                    continue
+                if update.loss is None:
                     self._skipped_update()
                     continue
                 self.nonfinite = 0
                 self.step += 1
+                n_tok = update.tokens
                 self.tgt_tokens += n_tok
                 window_tokens += n_tok
-                window_loss += float(loss.detach())
+                window_loss += float(update.loss)
                 # training time only, counting on from a resumed run's
                 elapsed = time.time() - start - self.valid_seconds + self.resumed_seconds
-                stop = self._limit_reached(elapsed) or self.stops.signum is not None
+                stop = self.dist.any(self._limit_reached(elapsed)
+                                     or self.stops.signum is not None, self.device)
                 if self.step % tc.log_every == 0 or stop:
                     now = time.time()
                     progress = self._progress(elapsed, len(batches))
@@ -253,7 +325,7 @@ class Trainer:
                         self.optimizer.param_groups[0]["lr"], elapsed, progress,
                         elapsed * (1 - progress) / progress if progress else None)
                     self.cb.on_step(report)
-                    metrics_log.append(self.folder.path, {
+                    self.metrics.append({
                         "step": report.step, "epoch": report.epoch,
                         "loss": round(report.loss, 5), "lr": report.lr,
                         "tokens_per_sec": round(report.tokens_per_sec, 1),
@@ -263,6 +335,7 @@ class Trainer:
                     paused = time.time()
                     self._checkpoint(refs, tokenizer)
                     window_start += time.time() - paused  # validation is not training time
+                    stop = stop or self._patience_spent()
                 if stop:
                     break
             if self.batch_in_epoch >= len(batches):
@@ -275,38 +348,68 @@ class Trainer:
         result = TrainResult(self.model_dir, self.step,
                              self.epoch + self.batch_in_epoch / max(len(batches), 1), seconds,
                              self.tgt_tokens, self.tgt_tokens / max(seconds, 1e-9), params,
-                             self.best, self.last_valid, self.stops.status)
+                             self.book.best, self.book.last, self.stops.status,
+                             self.stopped_early)
         self.cb.on_end(result)
         return result
 
-    def _optimizer_step(self, group: list) -> tuple[torch.Tensor | None, int]:
-        """Forward and backward over ``group`` (one or more batches, gradients accumulated
-        and normalised by their total target tokens), clip, and update; the loss is None
-        when it or the gradient was NaN or infinite and the update was skipped."""
+    def _patience_spent(self) -> bool:
+        """Early stopping: ``train.early_stopping`` validations in a row without a better
+        result."""
+        patience = self.config.train.early_stopping
+        if not patience or self.book.bad < patience:
+            return False
+        self.stopped_early = self.book.describe_stop(patience)
+        log.info("%s", self.stopped_early)
+        return True
+
+    def _tokens(self, group: list) -> int:
+        """Target tokens (EOS included) of the batches in ``group``."""
+        lengths = self.train_data.tgt.lengths
+        return sum(int(lengths[idx].sum()) + len(idx) for idx in group)
+
+    def _optimizer_step(self, group: list) -> Update:
+        """Forward and backward over this process's share of ``group`` (gradients summed
+        over all its batches and processes, normalised by their total target tokens), clip,
+        and update; skipped when the loss or the gradient is NaN or infinite."""
         tc = self.config.train
-        batches = [self.train_data.collate(idx).to(self.device) for idx in group]
-        n_tok = sum(b.n_tgt_tokens for b in batches)
+        mine = group[self.dist.rank :: self.dist.world]
+        n_tok = self._tokens(group)
         ratio = teacher_forcing_ratio(self.step, tc)
         self.optimizer.zero_grad(set_to_none=True)
         total = torch.zeros((), device=self.device)
-        for batch in batches:
-            with autocast(self.precision, self.device):
-                out = self.model(batch.src, batch.src_lengths, batch.tgt_in, ratio)
-            loss = token_loss(out.scores.float(), batch.tgt_out, tc.label_smoothing)
-            if out.aux_loss is not None:
-                loss = loss + out.aux_loss.float()
-            (loss / n_tok).backward()
+        for i, idx in enumerate(mine):
+            batch = self.train_data.collate(idx).to(self.device)
+            # DDP averages the gradients of the processes when the last batch's are ready
+            sync = self.net is self.model or i == len(mine) - 1
+            with contextlib.nullcontext() if sync else self.net.no_sync():
+                with autocast(self.precision, self.device):
+                    out = self.net(batch.src, batch.src_lengths, batch.tgt_in, ratio)
+                loss = token_loss(out.scores.float(), batch.tgt_out, tc.label_smoothing)
+                if out.aux_loss is not None:
+                    loss = loss + out.aux_loss.float()
+                share = loss / n_tok
+                if self.dist.active:  # undo DDP's average: a sum over the processes
+                    share = share * self.dist.world
+                self.scaler.scale(share).backward()
             total = total + loss.detach()
-        finite = bool(torch.isfinite(total))
-        if finite and tc.clip_norm > 0:
+        if self.dist.active:
+            total = torch.tensor(self.dist.sum([float(total)], self.device)[0])
+        if not bool(torch.isfinite(total)):
+            self.optimizer.zero_grad(set_to_none=True)
+            return Update(None, n_tok)
+        self.scaler.unscale_(self.optimizer)
+        finite = True
+        if tc.clip_norm > 0:
             norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.clip_norm)
             finite = bool(torch.isfinite(norm))
-        if not finite:
+        if not finite and not self.scaler.is_enabled():
             self.optimizer.zero_grad(set_to_none=True)
-            return None, n_tok
+            return Update(None, n_tok)
         self.schedule.set(self.step + 1)
-        self.optimizer.step()
-        return total, n_tok
+        self.scaler.step(self.optimizer)  # fp16: skipped where the gradient overflowed
+        self.scaler.update()
+        return Update(total, n_tok, overflow=not finite)
 
     def _skipped_update(self) -> None:
         """Count an update skipped for a NaN or infinite loss or gradient; too many in a row
@@ -347,40 +450,48 @@ class Trainer:
         # The folder now holds a loadable model: swap it in (a resumed run writes in place).
         if self.staged is not None and not self.staged.committed:
             self.staged.commit()
-            self.folder.path = self.staged.path
+            self.folder.path = self.keeper.folder = self.staged.path
+            self.metrics.moved()
         self.valid_seconds += time.time() - t0
 
     def _save_checkpoint(self, refs, tokenizer, train_seconds: float) -> None:
         tc = self.config.train
-        is_best = True
+        result = None
         if self.valid_data is not None:
-            result = validate(self.model, self.valid_data, self.step, tc.batch_tokens,
-                              self.device, refs, self.tgt_vocab, tokenizer, tc.valid_batch_size)
-            self.last_valid = result
+            if self.dist.is_main:
+                result = validate(self.model, self.valid_data, self.step, tc.batch_tokens,
+                                  self.device, refs, self.tgt_vocab, tokenizer,
+                                  tc.valid_batch_size)
+            result = self.dist.share(result)
+        is_best = True
+        if result is not None:
             self.schedule.on_validation(result.loss)
-            is_best = self.best is None or (
-                result.bleu > self.best.bleu if result.bleu is not None
-                else result.loss < self.best.loss)
-            if is_best:
-                self.best = result
+            is_best = self.book.record(result)
             self.cb.on_valid(result, is_best)
-            metrics_log.append(self.folder.path, {
-                "step": result.step, "valid_loss": result.loss, "valid_ppl": result.ppl,
-                "valid_bleu": result.bleu})
+        rngs = self.dist.gather(rng_state())
+        self.checkpoint_step = self.step
+        if not self.dist.is_main:
+            return
+        if result is not None:
+            self.metrics.append({"step": result.step, "valid_loss": result.loss,
+                                 "valid_ppl": result.ppl, "valid_bleu": result.bleu,
+                                 "valid_chrf": result.chrf})
         if is_best:
             self.folder.save_weights(self.model)
-        self.folder.save_train_state(capture(self, train_seconds))
-        self.checkpoint_step = self.step
-        best = self.best
+        self.keeper.save(self.step, result,
+                         lambda path: self.folder.save_weights(self.model, path))
+        self.folder.save_train_state(capture(self, train_seconds, rngs))
+        best = self.book.best
         self.folder.write_meta({"steps": self.step, "epoch": self.epoch,
                                 "tgt_tokens": self.tgt_tokens,
                                 "train_seconds": round(train_seconds, 2),
                                 "best_valid": None if best is None else {
                                     "step": best.step, "loss": best.loss, "ppl": best.ppl,
-                                    "bleu": best.bleu}})
+                                    "bleu": best.bleu, "chrf": best.chrf,
+                                    "metric": self.book.metric}})
 
 
 def train(config: Config, data_dir: Path, model_dir: Path,
           callbacks: TrainCallbacks | None = None, device: str = "cpu",
-          overwrite: bool = False) -> TrainResult:
-    return Trainer(config, data_dir, model_dir, callbacks, device, overwrite).run()
+          overwrite: bool = False, init: Path | None = None) -> TrainResult:
+    return Trainer(config, data_dir, model_dir, callbacks, device, overwrite, init).run()

@@ -42,3 +42,12 @@ def test_yaml_error_names_file_and_line(tmp_path):
     p.write_text("train:\n  lr: [0.1\n")
     with pytest.raises(ConfigError, match=r"bad.yaml:\d+: invalid YAML"):
         load_config(p)
+
+
+def test_exponent_numbers_without_a_dot_are_numbers(tmp_path):
+    """YAML 1.1 (PyYAML) reads 1e-4 as a string; a float option takes it as the number."""
+    (tmp_path / "c.yaml").write_text("train:\n  lr: 5e-4\n")
+    assert load_config(tmp_path / "c.yaml").train.lr == 5e-4
+    assert load_config(None, ["train.lr=1E-3"]).train.lr == 1e-3
+    with pytest.raises(ConfigError, match="config.train.lr: expected a number, got 'fast'"):
+        load_config(None, ["train.lr=fast"])

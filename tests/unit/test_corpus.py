@@ -5,7 +5,7 @@ from nmtkit.data.corpus import Corpus, CorpusWriter, PieceTable
 from nmtkit.errors import DataError
 
 
-def test_write_and_map(tmp_path):
+def test_write_and_read(tmp_path):
     table = PieceTable()
     w = CorpusWriter(tmp_path / "train.src")
     sentences = [["a", "b"], ["b"], [], ["c", "a", "b"]]
@@ -13,8 +13,9 @@ def test_write_and_map(tmp_path):
         w.add(table.ids(s, count=True))
     assert w.close() == 4
     corpus = Corpus(tmp_path / "train.src")
-    assert isinstance(corpus.ids, np.memmap)
+    assert isinstance(corpus.offsets, np.memmap)  # the ids are read sentence by sentence
     assert len(corpus) == 4
+    assert corpus[2].tolist() == []
     assert corpus.lengths.tolist() == [2, 1, 0, 3]
     assert [table.pieces[i] for i in corpus[3]] == ["c", "a", "b"]
     assert table.counts == [2, 3, 1]

@@ -66,9 +66,9 @@ def test_an_explicit_precision_is_kept_whatever_the_hardware(monkeypatch):
     cpu_bf16(monkeypatch, True)
     assert resolve_precision("fp32", CPU) == "fp32"
     with pytest.raises(ConfigError,
-                       match="train.precision: unknown 'fp16'; valid: auto, fp32, bf16"):
-        resolve_precision("fp16", CPU)
-    with pytest.raises(ConfigError, match="--precision: unknown 'fp16'"):
+                       match="train.precision: unknown 'fp8'; valid: auto, fp32, bf16, fp16"):
+        resolve_precision("fp8", CPU)
+    with pytest.raises(ConfigError, match="--precision fp16: needs a CUDA GPU"):
         resolve_precision("fp16", CPU, "--precision")
 
 

@@ -10,22 +10,11 @@ import pytest
 import torch
 
 import nmtkit.training.trainer as trainer_module
-from nmtkit.api import PreprocessOptions, VocabOptions, build_vocab, preprocess
 from nmtkit.config import Config, ModelConfig, TrainConfig
 from nmtkit.errors import NmtkitError
 from nmtkit.training import metrics_log
 from nmtkit.training.trainer import TrainCallbacks, Trainer
 from nmtkit.training.validate import ValidResult
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory, tiny_corpus):
-    c = tiny_corpus
-    out = tmp_path_factory.mktemp("trainer") / "data"
-    preprocess(PreprocessOptions(c / "train.src", c / "train.tgt", out, c / "valid.src",
-                                 c / "valid.tgt", units="word"))
-    build_vocab(VocabOptions(out))
-    return out
 
 
 def config(**train) -> Config:
@@ -56,26 +45,29 @@ def same(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-@pytest.mark.parametrize("results, flags", [
-    # (loss, BLEU) per validation; without BLEU the lowest loss is best
-    ([(2.0, None), (1.0, None), (3.0, None)], [True, True, False]),
-    # with BLEU the highest BLEU is best, whatever the loss
-    ([(1.0, 10.0), (2.0, 30.0), (0.5, 20.0)], [True, True, False]),
+@pytest.mark.parametrize("metric, results, flags", [
+    # (loss, BLEU, chrF) per validation; by loss the lowest is best
+    ("loss", [(2.0, 5.0, 50.0), (1.0, 1.0, 10.0), (3.0, 9.0, 90.0)], [True, True, False]),
+    # by BLEU the highest BLEU is best, whatever the loss and chrF
+    ("bleu", [(1.0, 10.0, 50.0), (2.0, 30.0, 10.0), (0.5, 20.0, 90.0)], [True, True, False]),
+    # by chrF likewise
+    ("chrf", [(1.0, 40.0, 10.0), (2.0, 10.0, 30.0), (0.5, 50.0, 20.0)], [True, True, False]),
 ])
 def test_the_model_folder_keeps_the_best_validated_weights(tmp_path, data_dir, monkeypatch,
-                                                           results, flags):
+                                                           metric, results, flags):
     """Validation gets worse at the last step: model.pt keeps step 2's weights while
     train_state.pt has the last ones."""
     seen = {}
 
     def fake_validate(model, data, step, *args, **kwargs):
         seen[step] = weights(model)
-        loss, bleu = results[step - 1]
-        return ValidResult(step, loss, math.exp(loss), bleu, 0.0)
+        loss, bleu, chrf = results[step - 1]
+        return ValidResult(step, loss, math.exp(loss), bleu, 0.0, chrf)
 
     monkeypatch.setattr(trainer_module, "validate", fake_validate)
     record = Record()
-    result = Trainer(config(max_steps=3, valid_every=1), data_dir, tmp_path / "m", record).run()
+    cfg = config(max_steps=3, valid_every=1, valid_bleu=metric != "loss", valid_metric=metric)
+    result = Trainer(cfg, data_dir, tmp_path / "m", record).run()
     assert record.valid == [(1, flags[0]), (2, flags[1]), (3, flags[2])]
     assert not same(seen[2], seen[3])  # training moved on after the best step
     best = torch.load(tmp_path / "m" / "model.pt", weights_only=True)["model"]

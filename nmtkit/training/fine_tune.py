@@ -1,0 +1,51 @@
+"""``nmtkit train --init-from MODEL_DIR``: start from a trained model's weights (with a new
+optimizer and schedule), on a data folder encoded with the same tokenizer and
+vocabularies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from nmtkit.data.units import TokenizerSpec
+from nmtkit.data.vocab import Vocab
+from nmtkit.errors import NmtkitError
+from nmtkit.fileio import file_fingerprint, read_json
+from nmtkit.model_folder import ModelFolder
+
+HOW = ("encode the new data with the model's own: nmtkit preprocess ... --from-model {m}, "
+       "then nmtkit build-vocab DATA --from-model {m}")
+
+
+def check_same_encoding(model_dir: Path, data_dir: Path, manifest: dict) -> None:
+    """The data folder splits text and numbers pieces exactly as the model folder does;
+    else one line saying what differs and how to make a data folder that fits."""
+    how = HOW.format(m=model_dir)
+    theirs = TokenizerSpec.from_json(read_json(model_dir / "tokenizer.json", "tokenizer spec"),
+                                     str(model_dir / "tokenizer.json"))
+    ours = TokenizerSpec.from_json(manifest["tokenizer"], str(data_dir / "manifest.json"))
+    if theirs.units != ours.units:
+        raise NmtkitError(f"--init-from {model_dir}: the model reads {theirs.units} units but "
+                          f"{data_dir} has {ours.units} units; {how}")
+    pairs = [(f"vocab.{side}.tsv", f"vocab.{side}.tsv") for side in ("src", "tgt")]
+    pairs += [(a, b) for a, b in ((theirs.src_model, ours.src_model),
+                                  (theirs.tgt_model, ours.tgt_model)) if a and b]
+    for mine, given in pairs:
+        a, b = model_dir / mine, data_dir / given
+        if not b.is_file():
+            raise NmtkitError(f"{b}: missing; run nmtkit build-vocab {data_dir} --from-model "
+                              f"{model_dir}")
+        if file_fingerprint(a) != file_fingerprint(b):
+            what = "vocabulary" if mine.startswith("vocab") else "sentencepiece model"
+            raise NmtkitError(f"--init-from {model_dir}: {b} is another {what} than the "
+                              f"model's {mine}; {how}")
+
+
+def init_from(model_dir: Path, model: torch.nn.Module, data_dir: Path, manifest: dict) -> None:
+    """Load ``model_dir``'s weights into ``model`` after checking the data fits them."""
+    folder = ModelFolder(model_dir)
+    folder.meta()  # a model folder of a format we read
+    check_same_encoding(Path(model_dir), Path(data_dir), manifest)
+    sizes = [len(Vocab.load(Path(model_dir) / f"vocab.{side}.tsv")) for side in ("src", "tgt")]
+    folder.load_state(model, tuple(sizes))
