@@ -8,15 +8,17 @@ take, and their translations are joined (with a warning through ``on_warning``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 
 import torch
 
 from nmtkit.data.text import normalize
 from nmtkit.device import resolve_device
+from nmtkit.errors import ConfigError
 from nmtkit.model_folder import LoadedModel
 from nmtkit.precision import autocast, resolve_precision
+from nmtkit.quantize import int8_weights
 from nmtkit.search.compiled import CompileStats, CompileSwitch
 from nmtkit.search.sequences import decode_sequences
 from nmtkit.translate_options import TranslateOptions
@@ -30,6 +32,16 @@ class Translation:
     segments: int  # > 1 when the line was split because it was too long
 
 
+def _check_int8(opts: TranslateOptions, device: torch.device) -> str:
+    if device.type != "cpu":
+        raise ConfigError("--precision int8: for CPU translation (its kernels are CPU "
+                          "only); on a GPU use bf16 or fp16")
+    if opts.compile == "on":
+        raise ConfigError("--precision int8 does not go through the compiled loop; use "
+                          "--compile off or auto")
+    return "int8"
+
+
 class Translator:
     def __init__(self, loaded: LoadedModel, opts: TranslateOptions,
                  on_warning: Callable[[str], None] | None = None):
@@ -39,7 +51,11 @@ class Translator:
         self.on_warning = on_warning or (lambda msg: None)
         self.lines_done = 0
         self.device = resolve_device(opts.device)
-        self.precision = resolve_precision(opts.precision, self.device, "--precision")
+        if opts.precision == "int8":
+            self.precision = _check_int8(opts, self.device)
+            self.loaded = loaded = replace(loaded, model=int8_weights(loaded.model))
+        else:
+            self.precision = resolve_precision(opts.precision, self.device, "--precision")
         self.compile = CompileSwitch(opts.compile, loaded.model.decoder, opts.search,
                                      self.device, self.precision)
 

@@ -259,3 +259,32 @@ def test_training_again_into_a_finished_model_folder_needs_overwrite(tiny_model,
     run_cli(*args, "--overwrite")
     assert json.loads((model / "meta.json").read_text())["steps"] == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # nothing left beside it
+
+
+def test_translate_with_int8_weights(tiny_model, monkeypatch, capsys):
+    """--precision int8 computes the linear and recurrent layers with int8 weights, keeps
+    one output line per input line, and refuses the compiled loop and a GPU in one line."""
+    import torch
+    from torch.ao.nn.quantized.dynamic import LSTM, Linear
+
+    kinds = set()
+
+    def record(module, args, output):
+        kinds.add(type(module))
+
+    hook = torch.nn.modules.module.register_module_forward_hook(record)
+    try:
+        status, out, err = run_main("translate", "-m", str(tiny_model), "--precision", "int8",
+                                    input="a b c\n\nd e\n", monkeypatch=monkeypatch,
+                                    capsys=capsys)
+    finally:
+        hook.remove()
+    assert status == 0, err
+    assert {Linear, LSTM} <= kinds  # the int8 versions ran
+    assert torch.nn.Linear not in kinds and torch.nn.LSTM not in kinds
+    lines = out.split("\n")
+    assert len(lines) == 4 and lines[1] == "" and lines[3] == ""
+    status, _, err = run_main("translate", "-m", str(tiny_model), "--precision", "int8",
+                              "--compile", "on", input="a\n", monkeypatch=monkeypatch,
+                              capsys=capsys)
+    assert status == 2 and "--precision int8 does not go through the compiled loop" in err
