@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from nmtkit.errors import NmtkitError
-from nmtkit.fileio import StagedDir, atomic_path
+from nmtkit.fileio import atomic_dir, is_empty_dir
 from nmtkit.folders import check_not_holding_inputs, check_replaceable
 from nmtkit.formats import check_format
 from nmtkit.model_folder import ModelFolder
@@ -85,7 +85,7 @@ def average(model_dir: Path, out: Path, last: int | None = None, best: int | Non
     source.check_fingerprints(meta)
     check_not_holding_inputs(out, [model_dir], "-o")
     check_not_holding_inputs(model_dir, [out], "MODEL_DIR")
-    if out.exists() and not overwrite and not (out.is_dir() and not any(out.iterdir())):
+    if out.exists() and not overwrite and not is_empty_dir(out):
         raise NmtkitError(f"{out}: already exists; pass --overwrite to replace it")
     check_replaceable(out, "model", "-o")
     entries, chosen_by = choose(model_dir, last, best)
@@ -94,20 +94,15 @@ def average(model_dir: Path, out: Path, last: int | None = None, best: int | Non
     misfit = describe_misfit(loaded.model.state_dict(), state)
     if misfit:
         raise NmtkitError(f"{model_dir}: the checkpoints do not fit config.yaml: {misfit}")
-    staged = StagedDir(out, replace=overwrite)
-    try:
+    steps = [e["step"] for e in entries]
+    with atomic_dir(out, overwrite) as tmp:
         names = [n for n in SHARED if (model_dir / n).is_file()]
         names += sorted(p.name for p in model_dir.glob("spm*.model"))
         for name in names:
-            with atomic_path(staged.path / name) as tmp:
-                shutil.copyfile(model_dir / name, tmp)
-        folder = ModelFolder(staged.path)
+            shutil.copyfile(model_dir / name, tmp / name)
+        folder = ModelFolder(tmp)
         folder.save_weights(state)
-        steps = [e["step"] for e in entries]
-        meta = {k: v for k, v in meta.items() if k not in ("best_valid",)}
+        meta = {k: v for k, v in meta.items() if k != "best_valid"}
         meta["averaged"] = {"from": str(model_dir), "steps": steps, "chosen_by": chosen_by}
         folder.write_meta(meta)
-        staged.commit()
-    finally:
-        staged.discard()
     return AverageReport(out, steps, chosen_by)

@@ -154,9 +154,6 @@ class Corpus:
         data = os.pread(self._ids.fileno(), 4 * (end - start), 4 * start)
         return np.frombuffer(data, dtype="<i4")
 
-    def close(self) -> None:
-        self._ids.close()
-
     def __del__(self) -> None:
         ids = getattr(self, "_ids", None)
         if ids is not None:

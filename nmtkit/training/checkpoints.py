@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nmtkit.errors import NmtkitError
 from nmtkit.fileio import read_json, write_json
-from nmtkit.training.validate import ValidResult, better
+from nmtkit.training.validate import ValidResult, rank_key
 
 INDEX = "checkpoints.json"
 
@@ -52,21 +52,17 @@ def kept(entries: list[dict], keep_last: int, keep_best: int, metric: str) -> li
 
 def ranked(entries: list[dict], metric: str) -> list[dict]:
     """The entries with a validation, best first (the earlier step first on a tie)."""
-    out: list[dict] = []
-    for entry in entries:
-        result = _result(entry)
-        if result is None or result.value(metric) is None:
-            continue
-        i = 0
-        while i < len(out) and not better(result, _result(out[i]), metric):
-            i += 1
-        out.insert(i, entry)
-    return out
+    results = [(e, _result(e)) for e in entries]
+    scored = [(e, r) for e, r in results if r is not None and r.value(metric) is not None]
+    return [e for e, r in sorted(scored, key=lambda p: rank_key(p[1], metric))]
 
 
 class CheckpointKeeper:
-    def __init__(self, folder: Path, keep_last: int, keep_best: int, metric: str):
-        self.folder, self.metric = Path(folder), metric
+    """Keeps the checkpoints of ``folder`` (anything with a ``path``: the model folder,
+    whose path changes when its staged copy is swapped in)."""
+
+    def __init__(self, folder, keep_last: int, keep_best: int, metric: str):
+        self.folder, self.metric = folder, metric
         self.keep_last, self.keep_best = keep_last, keep_best
 
     def save(self, step: int, valid: ValidResult | None, write_weights) -> None:
@@ -74,23 +70,23 @@ class CheckpointKeeper:
         the keep rules keep it, and remove the files that fall out."""
         if not (self.keep_last or self.keep_best):
             return
-        entries = [e for e in read_index(self.folder)["checkpoints"] if e["step"] < step]
+        entries = [e for e in read_index(self.folder.path)["checkpoints"] if e["step"] < step]
         entry = {"step": step, "file": checkpoint_name(step),
                  "valid": None if valid is None else asdict(valid)}
         keep = kept(entries + [entry], self.keep_last, self.keep_best, self.metric)
         if entry in keep:
-            write_weights(self.folder / entry["file"])
+            write_weights(self.folder.path / entry["file"])
         self._write(keep, dropped=[e for e in entries if e not in keep])
 
     def trim(self, step: int) -> None:
         """Forget the checkpoints past ``step`` (a resumed run takes those steps again)."""
-        entries = read_index(self.folder)["checkpoints"]
+        entries = read_index(self.folder.path)["checkpoints"]
         later = [e for e in entries if e["step"] > step]
         if later:
             self._write([e for e in entries if e["step"] <= step], later)
 
     def _write(self, entries: list[dict], dropped: list[dict]) -> None:
-        write_json(self.folder / INDEX, {"metric": self.metric, "checkpoints": entries})
+        write_json(self.folder.path / INDEX, {"metric": self.metric, "checkpoints": entries})
         for e in dropped:
             with contextlib.suppress(FileNotFoundError):
-                (self.folder / e["file"]).unlink()
+                (self.folder.path / e["file"]).unlink()

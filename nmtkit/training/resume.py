@@ -52,7 +52,6 @@ def capture(trainer, train_seconds: float, rngs: list[dict]) -> dict:
         "optimizer": trainer.optimizer.state_dict(),
         "schedule": trainer.schedule.state_dict(),
         "scaler": trainer.scaler.state_dict(),
-        "rng": rngs[0],
         "rank_rng": rngs,
         "data": {"epoch": trainer.epoch, "batch_in_epoch": trainer.batch_in_epoch},
         "counters": {"step": trainer.step, "tgt_tokens": trainer.tgt_tokens,
@@ -84,7 +83,7 @@ def restore(trainer, state: dict, where: str) -> list[str]:
         None if state["valid"][name] is None else ValidResult(**state["valid"][name])
         for name in ("best", "last"))
     book.bad = state["valid"].get("bad", 0)
-    rngs = state.get("rank_rng") or [state["rng"]]
+    rngs = state.get("rank_rng") or [state["rng"]]  # "rng": states before torchrun
     rank, world = trainer.dist.rank, trainer.dist.world
     if len(rngs) == world:
         set_rng_state(rngs[rank])

@@ -143,8 +143,8 @@ class Trainer:
             tc = replace(tc, max_epochs=DEFAULT_EPOCHS)
             config = replace(config, train=tc)
         self.dist, device = distributed.setup(device)
-        # Only rank 0 reports; the others train quietly.
         self.config = config
+        # Only rank 0 reports; the others train quietly.
         self.cb = (callbacks or TrainCallbacks()) if self.dist.is_main else TrainCallbacks()
         self.device = resolve_device(device)
         self.precision = resolve_precision(tc.precision, self.device)
@@ -261,15 +261,13 @@ class Trainer:
         tc = self.config.train
         params = self.model.n_parameters()
         config = resolved_config(self.config, self.model.components)
-        self.keeper = CheckpointKeeper(self.folder.path, tc.keep_last, tc.keep_best,
+        self.keeper = CheckpointKeeper(self.folder, tc.keep_last, tc.keep_best,
                                        self.book.metric)
-        if not self.dist.is_main:
-            pass
-        elif self.resuming:  # the training options as this run has them
+        if self.dist.is_main and self.resuming:  # the training options as this run has them
             save_yaml(config, self.folder.path / "config.yaml")
             keep_until(self.folder.path, self.step)
             self.keeper.trim(self.step)
-        else:
+        elif self.dist.is_main:
             self.folder.prepare(config, self.data_dir, self.manifest, self.model.components,
                                 params)
         self.metrics.open(self.step)
@@ -403,13 +401,20 @@ class Trainer:
         if tc.clip_norm > 0:
             norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.clip_norm)
             finite = bool(torch.isfinite(norm))
-        if not finite and not self.scaler.is_enabled():
-            self.optimizer.zero_grad(set_to_none=True)
-            return Update(None, n_tok)
+        if not self.scaler.is_enabled():
+            if not finite:
+                self.optimizer.zero_grad(set_to_none=True)
+                return Update(None, n_tok)
+            self.schedule.set(self.step + 1)
+            self.optimizer.step()
+            return Update(total, n_tok)
+        # fp16: the scaler skips the update where the gradient overflowed (found while
+        # unscaling, whether or not it was clipped) and lowers its scale
+        scale = self.scaler.get_scale()
         self.schedule.set(self.step + 1)
-        self.scaler.step(self.optimizer)  # fp16: skipped where the gradient overflowed
+        self.scaler.step(self.optimizer)
         self.scaler.update()
-        return Update(total, n_tok, overflow=not finite)
+        return Update(total, n_tok, overflow=self.scaler.get_scale() < scale)
 
     def _skipped_update(self) -> None:
         """Count an update skipped for a NaN or infinite loss or gradient; too many in a row
@@ -450,7 +455,7 @@ class Trainer:
         # The folder now holds a loadable model: swap it in (a resumed run writes in place).
         if self.staged is not None and not self.staged.committed:
             self.staged.commit()
-            self.folder.path = self.keeper.folder = self.staged.path
+            self.folder.path = self.staged.path
             self.metrics.moved()
         self.valid_seconds += time.time() - t0
 

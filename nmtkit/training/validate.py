@@ -35,15 +35,20 @@ class ValidResult:
 METRIC_NAMES = {"bleu": "BLEU", "chrf": "chrF", "loss": "loss"}
 
 
+def rank_key(result: ValidResult, metric: str) -> float:
+    """Smaller is better: the loss, or BLEU and chrF negated (the figure must be there)."""
+    value = result.value(metric)
+    return value if metric == "loss" else -value
+
+
 def better(a: ValidResult, b: ValidResult | None, metric: str) -> bool:
     """Whether ``a`` beats ``b`` on ``metric`` (higher BLEU or chrF, lower loss); a result
     beats none, and one without the figure (older runs had no chrF)."""
     if b is None or b.value(metric) is None:
         return True
-    x, y = a.value(metric), b.value(metric)
-    if x is None:
+    if a.value(metric) is None:
         return False
-    return x < y if metric == "loss" else x > y
+    return rank_key(a, metric) < rank_key(b, metric)
 
 
 @dataclass

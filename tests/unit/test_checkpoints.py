@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 import pytest
 
+from nmtkit.model_folder import ModelFolder
 from nmtkit.training.checkpoints import CheckpointKeeper, kept, ranked, read_index
 from nmtkit.training.validate import ValidBook, ValidResult, better
 
@@ -48,7 +49,7 @@ def test_the_keeper_writes_kept_files_removes_dropped_ones_and_trims_on_resume(t
         written.append(path.name)
         path.write_bytes(b"weights")
 
-    keeper = CheckpointKeeper(tmp_path, keep_last=2, keep_best=1, metric="loss")
+    keeper = CheckpointKeeper(ModelFolder(tmp_path), keep_last=2, keep_best=1, metric="loss")
     for step, loss in ((1, 2.0), (2, 1.0), (3, 3.0), (4, 4.0)):
         keeper.save(step, result(step, loss), write)
     assert written == [f"checkpoint-{s}.pt" for s in (1, 2, 3, 4)]
@@ -64,7 +65,7 @@ def test_the_keeper_writes_kept_files_removes_dropped_ones_and_trims_on_resume(t
 
 def test_a_checkpoint_the_rules_do_not_keep_is_never_written(tmp_path):
     written = []
-    keeper = CheckpointKeeper(tmp_path, keep_last=0, keep_best=1, metric="bleu")
+    keeper = CheckpointKeeper(ModelFolder(tmp_path), keep_last=0, keep_best=1, metric="bleu")
     keeper.save(1, result(1, 1.0, bleu=20.0), lambda p: written.append(p.name))
     keeper.save(2, result(2, 1.0, bleu=10.0), lambda p: written.append(p.name))
     assert written == ["checkpoint-1.pt"]
