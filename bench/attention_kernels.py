@@ -61,7 +61,7 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|")
     for beam in map(int, args.beams.split(",")):
         opts = TranslateOptions(search=SearchOptions(beam=beam), batch_size=args.batch_size,
-                                compile="off")
+                                compile="off", workers=1)
         translator = Translator(loaded, opts)
         best, texts = {}, {}
         for _ in range(args.repeats):

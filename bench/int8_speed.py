@@ -45,7 +45,7 @@ def main() -> None:
             start = time.perf_counter()
             translators[precision] = Translator(loaded, TranslateOptions(
                 search=SearchOptions(beam=beam), batch_size=args.batch_size, compile="off",
-                precision=precision))
+                precision=precision, workers=1))
             if beam == 1 and precision == "int8":
                 print(f"quantization: {time.perf_counter() - start:.2f} s")
         best, texts = {}, {}

@@ -60,7 +60,7 @@ def main() -> None:
             for precision in args.precisions.split(","):
                 opts = TranslateOptions(SearchOptions(beam=beam, max_len=args.max_len),
                                         batch_size=batch, chunk_size=len(lines),
-                                        precision=precision, compile="off")
+                                        precision=precision, compile="off", workers=1)
                 eager = Translator(loaded, opts)
                 eager.translate_lines(lines[:batch])  # warm-up
                 eager_out, eager_s = timed(eager, lines)

@@ -22,6 +22,10 @@ class TranslateOptions:
     chunk_size: int = ranged(1000, lo=1,
                              help="Lines read, translated and written at a time.")
     device: str = option("cpu", "cpu, cuda, cuda:N.")
+    # Processes forked to translate batches side by side on CPU, the threads split between
+    # them (README, "Decoding speed").
+    workers: int = ranged(0, lo=0, help="CPU processes translating batches side by side, "
+                          "the threads split between them; 0: auto.")
     # fp32 output does not depend on how lines are batched. bf16 (matrix products in
     # bfloat16; auto: bf16 where the hardware has it natively) was 1.8-2.2x faster with the
     # same BLEU on Multi30k, but 4-7% of lines changed with the batch size. int8 (dynamic

@@ -28,15 +28,16 @@ def translate(
     input: Path | None = typer.Option(None, "--input", "-i", help="Input text (default: stdin)."),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Output file, written atomically (default: stdout)."),
-    threads: int = typer.Option(0, min=0, help="Torch intra-op threads (0: torch's default)."),
+    threads: int = typer.Option(
+        0, min=0, help="Torch intra-op threads in all, split between --workers (0: torch's "
+                       "default)."),
     **options,
 ):
     import signal
     import sys
 
     from nmtkit.cli.common import check_output_file, info, warn
-    from nmtkit.cli.progress import progress
-    from nmtkit.fileio import atomic_path, count_lines, open_input
+    from nmtkit.fileio import open_input
 
     # Behave like a Unix filter: `nmtkit translate < in | head -3` ends quietly.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -50,11 +51,24 @@ def translate(
     import torch
 
     from nmtkit.api import load_translator
-    from nmtkit.output import translate_stream
 
     if threads:
         torch.set_num_threads(threads)
-    translator = load_translator(model_dir, opts, on_warning=warn)
+    with load_translator(model_dir, opts, on_warning=warn) as translator:
+        _run(translator, input, output, source)
+    stats = translator.compile_stats
+    if stats.graphs:
+        info(f"compiled decoding loop: {stats.graphs} graphs compiled in {stats.seconds:.1f}s")
+
+
+def _run(translator, input, output, source) -> None:
+    import sys
+
+    from nmtkit.cli.common import warn
+    from nmtkit.cli.progress import progress
+    from nmtkit.fileio import atomic_path, count_lines
+    from nmtkit.output import translate_stream
+
     name = str(input) if input else "<stdin>"
     # A progress bar on a terminal, for a file translated into a file.
     total = count_lines(input) if input is not None and output is not None else None
@@ -70,6 +84,3 @@ def translate(
         if e.filename is not None:
             raise
         raise OSError(e.errno, e.strerror, str(output or "<stdout>")) from None
-    stats = translator.compile_stats
-    if stats.graphs:
-        info(f"compiled decoding loop: {stats.graphs} graphs compiled in {stats.seconds:.1f}s")

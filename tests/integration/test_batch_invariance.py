@@ -80,3 +80,25 @@ def test_auto_switches_to_the_compiled_loop_once_the_input_is_long(tiny_model, m
     assert translator.compiled  # the rest: the compiled loop
     eager = api.load_translator(tiny_model, TranslateOptions(search, compile="off"))
     assert [t.text for t in first + rest] == [t.text for t in eager.translate_lines(lines)]
+
+
+@pytest.mark.parametrize("which,beam", [("rnn", 4), ("transformer", 1)])
+def test_worker_processes_give_the_lines_of_one_process_in_order(which, beam, tiny_model,
+                                                                  tiny_transformer):
+    model_dir = tiny_model if which == "rnn" else tiny_transformer
+    lines = [s for s, _ in reversal_pairs(40, seed=25, lo=1, hi=10)]
+    lines[3:3] = ["", "  "]
+    search = SearchOptions(beam=beam, max_len=20, n_best=min(beam, 2))
+    one = api.load_translator(model_dir, TranslateOptions(search, batch_size=5, workers=1))
+    expected = one.translate_lines(lines)
+    with api.load_translator(model_dir,
+                             TranslateOptions(search, batch_size=5, workers=3)) as many:
+        got = many.translate_lines(lines)
+        assert len(many._pool.pids()) == 3  # the batches went to three worker processes
+    # The same batches; only the threads per process differ, which may move a score's
+    # last bits (matrix products sum in another order).
+    assert [[text for text, _ in t.n_best] for t in got] == \
+        [[text for text, _ in t.n_best] for t in expected]
+    assert [s for t in got for _, s in t.n_best] == pytest.approx(
+        [s for t in expected for _, s in t.n_best], abs=1e-5)
+    assert len(got) == len(lines) and got[3].text == got[4].text == ""

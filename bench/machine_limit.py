@@ -1,0 +1,117 @@
+"""How close decoding comes to this machine's matrix-product throughput, in one run.
+
+First the machine: the best throughput of large matrix products (2048 x 2048 x 2048 and
+the output-layer shape 320 x 512 x 8192) in float32 and bfloat16 (``torch.mm``) and int8
+(PyTorch's dynamic int8 linear, the kernel ``--precision int8`` runs), with this process's
+threads. Then decoding: the matrix-product FLOPs one eager pass over the input performs
+(``torch.utils.flop_counter``, counted in float32 in one process; the encoder's fused
+recurrent kernel is not counted, so the fraction is a lower bound), divided by the seconds
+of the best of ``--repeats`` timed passes, in each precision, in one process and with
+``--workers`` forked workers; the fraction of the machine's figure at that precision is
+what the step achieves.
+
+    python bench/machine_limit.py --model-dir runs/m30k/rnn \\
+        --input ../shared/data/multi30k/test2016.en
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from nmtkit.model_folder import ModelFolder
+from nmtkit.search.options import SearchOptions
+from nmtkit.translator import TranslateOptions, Translator
+
+SHAPES = ((2048, 2048, 2048), (320, 512, 8192))
+
+
+def best_seconds(fn, repeats: int = 5) -> float:
+    fn()  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def gemm_gflops(precision: str) -> float:
+    """The best GFLOP/s of the SHAPES at ``precision``."""
+    best = 0.0
+    for m, k, n in SHAPES:
+        x = torch.randn(m, k)
+        w = torch.randn(n, k)
+        if precision == "int8":
+            layer = torch.ao.quantization.quantize_dynamic(
+                torch.nn.Sequential(torch.nn.Linear(k, n, bias=False)), {torch.nn.Linear},
+                dtype=torch.qint8)
+            with torch.no_grad():
+                layer[0].set_weight_bias(torch.quantize_per_tensor(
+                    w, w.abs().max().item() / 127, 0, torch.qint8), None)
+
+            def fn(layer=layer, x=x):
+                return layer(x)
+        else:
+            dtype = torch.float32 if precision == "fp32" else torch.bfloat16
+            a, b = x.to(dtype), w.to(dtype).t()
+
+            def fn(a=a, b=b):
+                return torch.mm(a, b)
+        best = max(best, 2 * m * k * n / best_seconds(fn) / 1e9)
+    return best
+
+
+def decoding_flops(loaded, beam: int, lines: list[str], batch_size: int) -> float:
+    translator = Translator(loaded, TranslateOptions(
+        search=SearchOptions(beam=beam), batch_size=batch_size, chunk_size=len(lines),
+        compile="off", precision="fp32", workers=1))
+    with FlopCounterMode(display=False) as counter:
+        translator.translate_lines(lines)
+    return counter.get_total_flops()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model-dir", type=Path, required=True)
+    ap.add_argument("--input", type=Path, required=True)
+    ap.add_argument("--beams", default="1,5")
+    ap.add_argument("--precisions", default="fp32,bf16,int8")
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=2)
+    args = ap.parse_args()
+    lines = args.input.read_text(encoding="utf-8").splitlines()
+    loaded = ModelFolder(args.model_dir).load()
+    threads = torch.get_num_threads()
+    precisions = args.precisions.split(",")
+    peak = {p: gemm_gflops(p) for p in precisions}
+    print(f"{args.model_dir}, {len(lines)} lines, batch {args.batch_size}, {threads} threads")
+    print("machine, GFLOP/s of large matrix products: "
+          + ", ".join(f"{p} {g:.1f}" for p, g in peak.items()))
+    print("| beam | GFLOP per pass | precision | workers | sent/s | decoding GFLOP/s | "
+          "fraction of the machine |")
+    print("|---:|---:|---|---:|---:|---:|---:|")
+    for beam in map(int, args.beams.split(",")):
+        gflop = decoding_flops(loaded, beam, lines, args.batch_size) / 1e9
+        for precision in precisions:
+            for workers in (1, args.workers):
+                translator = Translator(loaded, TranslateOptions(
+                    search=SearchOptions(beam=beam), batch_size=args.batch_size,
+                    chunk_size=len(lines), compile="off", precision=precision,
+                    workers=workers))
+                with translator:
+                    seconds = best_seconds(lambda t=translator: t.translate_lines(lines),
+                                           args.repeats)
+                rate = gflop / seconds
+                print(f"| {beam} | {gflop:.1f} | {precision} | {workers} | "
+                      f"{len(lines) / seconds:.1f} | {rate:.1f} | "
+                      f"{rate / peak[precision]:.0%} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

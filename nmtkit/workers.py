@@ -1,0 +1,89 @@
+"""Worker processes for ``translate --workers N``: a pool of processes forked from this one,
+each calling the same function with its share of the CPU threads.
+
+Forking (rather than starting fresh interpreters) gives every worker the parent's loaded,
+possibly quantized, model at once, with the weights' memory pages shared, so the pool
+costs no start-up time (a fresh interpreter spends about 2 s importing torch alone).
+Hence CPU only: CUDA does not survive a fork. Workers ignore Ctrl-C (the parent stops
+them) and are killed when the parent dies, so a pipeline cut short (``| head``) leaves no
+process behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from nmtkit.errors import NmtkitError
+
+_worker: dict = {}  # in a worker: "target", what it calls
+_PR_SET_PDEATHSIG = 1
+
+
+def _start(target: Callable, threads: int, parent: int) -> None:
+    """A worker's set-up; its arguments come through the fork, unpickled."""
+    import torch
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Not Linux: no parent-death signal; the pool's own shutdown ends the workers.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+    torch.set_num_threads(threads)
+    _worker["target"] = target
+
+
+def _call(*args):
+    return _worker["target"](*args)
+
+
+class WorkerPool:
+    """``workers`` processes with ``threads`` threads each, calling ``target`` (a function
+    or bound method of an object the parent holds, inherited through the fork; the calls'
+    arguments and results are pickled)."""
+
+    def __init__(self, target: Callable, workers: int, threads: int):
+        self.workers = workers
+        self.threads = threads
+        self._pool = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"), initializer=_start,
+            initargs=(target, threads, os.getpid()))
+
+    def submit(self, *args) -> Future:
+        try:
+            return self._pool.submit(_call, *args)
+        except BrokenProcessPool:
+            raise _died() from None
+
+    @staticmethod
+    def result(future: Future):
+        """The future's result; a worker that died is a one-line error."""
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            raise _died() from None
+
+    def pids(self) -> list[int]:
+        """The worker processes started so far."""
+        return [p.pid for p in (getattr(self._pool, "_processes", None) or {}).values()]
+
+    def close(self, now: bool = False) -> None:
+        """Stop the workers: once their work is done, or ``now`` (after an error or Ctrl-C,
+        whose results nobody will read)."""
+        if now:
+            for pid in self.pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        self._pool.shutdown(wait=not now, cancel_futures=True)
+
+
+def _died() -> NmtkitError:
+    return NmtkitError("a --workers process died (killed, perhaps out of memory); try "
+                       "fewer --workers or a smaller --batch-size")
