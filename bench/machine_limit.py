@@ -24,12 +24,14 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from nmtkit.model_folder import ModelFolder
+from nmtkit.quantize import int8_weights
 from nmtkit.search.options import SearchOptions
 from nmtkit.translator import TranslateOptions, Translator
 
 SHAPES = ((2048, 2048, 2048), (320, 512, 8192))
 
 
+@torch.inference_mode()
 def best_seconds(fn, repeats: int = 5) -> float:
     fn()  # warm-up
     best = float("inf")
@@ -47,12 +49,10 @@ def gemm_gflops(precision: str) -> float:
         x = torch.randn(m, k)
         w = torch.randn(n, k)
         if precision == "int8":
-            layer = torch.ao.quantization.quantize_dynamic(
-                torch.nn.Sequential(torch.nn.Linear(k, n, bias=False)), {torch.nn.Linear},
-                dtype=torch.qint8)
+            linear = torch.nn.Linear(k, n, bias=False)
             with torch.no_grad():
-                layer[0].set_weight_bias(torch.quantize_per_tensor(
-                    w, w.abs().max().item() / 127, 0, torch.qint8), None)
+                linear.weight.copy_(w)
+            layer = int8_weights(torch.nn.Sequential(linear))
 
             def fn(layer=layer, x=x):
                 return layer(x)
