@@ -10,11 +10,10 @@ on its own).
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 import torch
+from paired import alternate, parser
 
 from nmtkit.metrics import corpus_scores
 from nmtkit.model_folder import ModelFolder
@@ -23,14 +22,7 @@ from nmtkit.translator import TranslateOptions, Translator
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model-dir", type=Path, required=True)
-    ap.add_argument("--input", type=Path, required=True)
-    ap.add_argument("--ref", type=Path, required=True)
-    ap.add_argument("--beams", default="1,5")
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--repeats", type=int, default=2)
-    args = ap.parse_args()
+    args = parser(__doc__, ref=True).parse_args()
     lines = args.input.read_text(encoding="utf-8").splitlines()
     refs = args.ref.read_text(encoding="utf-8").splitlines()
     loaded = ModelFolder(args.model_dir).load()
@@ -48,14 +40,7 @@ def main() -> None:
                 precision=precision, workers=1))
             if beam == 1 and precision == "int8":
                 print(f"quantization: {time.perf_counter() - start:.2f} s")
-        best, texts = {}, {}
-        for _ in range(args.repeats):
-            for precision, translator in translators.items():
-                start = time.perf_counter()
-                out = translator.translate_lines(lines)
-                seconds = time.perf_counter() - start
-                best[precision] = min(best.get(precision, seconds), seconds)
-                texts[precision] = [t.text for t in out]
+        best, texts = alternate(translators, lines, args.repeats)
         bleu = {p: corpus_scores(t, refs, ("bleu",))[0].score for p, t in texts.items()}
         differ = sum(a != b for a, b in zip(texts["fp32"], texts["int8"]))
         f, i = len(lines) / best["fp32"], len(lines) / best["int8"]

@@ -11,12 +11,11 @@ is outside the timing; the first repeat includes forking the workers.
 
 from __future__ import annotations
 
-import argparse
 import os
-import time
 from pathlib import Path
 
 import torch
+from paired import alternate, parser
 
 from nmtkit.model_folder import ModelFolder
 from nmtkit.search.options import SearchOptions
@@ -34,14 +33,9 @@ def pss_mib(pids: list[int]) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model-dir", type=Path, required=True)
-    ap.add_argument("--input", type=Path, required=True)
-    ap.add_argument("--beams", default="1,5")
+    ap = parser(__doc__)
     ap.add_argument("--precisions", default="fp32,int8")
-    ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=2)
     args = ap.parse_args()
     lines = args.input.read_text(encoding="utf-8").splitlines()
     loaded = ModelFolder(args.model_dir).load()
@@ -59,19 +53,14 @@ def main() -> None:
                 search=SearchOptions(beam=beam), batch_size=args.batch_size,
                 chunk_size=len(lines), compile="off", precision=precision, workers=w))
                 for w in (1, n)}
-            best, texts, mib = {}, {}, {}
-            for _ in range(args.repeats):
-                for w, translator in translators.items():
-                    start = time.perf_counter()
-                    out = translator.translate_lines(lines)
-                    seconds = time.perf_counter() - start
-                    best[w] = min(best.get(w, seconds), seconds)
-                    texts[w] = [t.text for t in out]
-                    pool = translator._pool
-                    # Once, before the other configuration's workers share the parent's pages.
-                    mib.setdefault(w, pss_mib([os.getpid()] + (pool.pids() if pool else [])))
-            for translator in translators.values():
-                translator.close()
+            mib = {}
+
+            def measure(w, translator, mib=mib):
+                pool = translator._pool
+                # Once, before the other configuration's workers share the parent's pages.
+                mib.setdefault(w, pss_mib([os.getpid()] + (pool.pids() if pool else [])))
+
+            best, texts = alternate(translators, lines, args.repeats, measure)
             differ = sum(a != b for a, b in zip(texts[1], texts[n]))
             one, many = len(lines) / best[1], len(lines) / best[n]
             print(f"| {beam} | {precision} | {one:.1f} | {many:.1f} | {many / one:.2f}x | "

@@ -24,7 +24,7 @@ CONTENTS = {
              "valid.*.txt"),
     "model": ("meta.json", "config.yaml", "tokenizer.json", "vocab.src.tsv", "vocab.tgt.tsv",
               "spm*.model", "model.pt", "train_state.pt", "checkpoint*.pt", "checkpoints.json",
-              "metrics.jsonl", "tensorboard"),
+              "metrics.jsonl", "tensorboard", "shortlist.pt"),
 }
 
 

@@ -66,6 +66,8 @@ class LoadedModel:
     src_tokenizer: Tokenizer
     tgt_tokenizer: Tokenizer
     meta: dict
+    path: Path | None = None
+    lexicon: Any = None  # nmtkit.search.shortlist.Lexicon, from shortlist.pt if there is one
 
 
 class ModelFolder:
@@ -214,7 +216,31 @@ class ModelFolder:
         tok_path = self.path / "tokenizer.json"
         spec = TokenizerSpec.from_json(read_json(tok_path, "tokenizer spec"), str(tok_path))
         return LoadedModel(model, config, src_vocab, tgt_vocab, spec.build(self.path, "src"),
-                           spec.build(self.path, "tgt"), meta)
+                           spec.build(self.path, "tgt"), meta, self.path,
+                           self.lexicon(len(src_vocab), len(tgt_vocab)))
+
+    @property
+    def shortlist_path(self) -> Path:
+        return self.path / "shortlist.pt"
+
+    def lexicon(self, n_src: int, n_tgt: int):
+        """The shortlist's lexical table (``nmtkit shortlist``), or None if there is none."""
+        from nmtkit.search.shortlist import Lexicon
+
+        path = self.shortlist_path
+        if not path.exists():
+            return None
+        again = f"make it again: nmtkit shortlist {self.path} --data DATA_DIR"
+        data = load_tensors(path)
+        table, frequent = data.get("table"), data.get("frequent")
+        if not (isinstance(table, torch.Tensor) and isinstance(frequent, torch.Tensor)
+                and table.dim() == 2 and table.size(0) == n_src and frequent.dim() == 1):
+            raise NmtkitError(f"{path}: not a shortlist of this model's {n_src}-entry source "
+                              f"vocabulary; {again}")
+        if any(t.numel() and int(t.max()) >= n_tgt for t in (table, frequent)):
+            raise NmtkitError(f"{path}: target ids past this model's {n_tgt}-entry "
+                              f"vocabulary; {again}")
+        return Lexicon(table.long(), frequent.long())
 
 
 def plugin_provenance(components: dict) -> dict:

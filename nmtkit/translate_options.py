@@ -36,6 +36,10 @@ class TranslateOptions:
              "with the batch size), int8 (CPU: int8 weights, 1.4-3.2x faster; output may "
              "change with the batch size), fp16 (for GPUs without bf16) or auto (bf16 "
              "where native).")
+    # Vocabulary shortlist (nmtkit shortlist writes the model folder's shortlist.pt).
+    shortlist: bool = option(
+        False, "Score only the target pieces each line's source pieces co-occurred with in "
+               "training, and the most frequent ones (needs nmtkit shortlist; eager loop).")
     # torch.compile'd decoding loop: on, off, or auto (where it was measured faster, once
     # the input is long enough to repay the compilation).
     compile: str = one_of(

@@ -62,6 +62,18 @@ def resolve_workers(workers: int, device: torch.device) -> int:
     return workers
 
 
+def _check_shortlist(opts: TranslateOptions, loaded: LoadedModel):
+    if loaded.lexicon is None:
+        raise ConfigError(f"--shortlist: {loaded.path} has no shortlist; make one with: "
+                          f"nmtkit shortlist {loaded.path} --data DATA_DIR")
+    if loaded.model.decoder.output_layer is None:
+        raise ConfigError("--shortlist: this model's decoder (copying from the source) "
+                          "scores the whole vocabulary")
+    if opts.compile == "on":
+        raise ConfigError("--shortlist runs in the eager loop; use --compile off or auto")
+    return loaded.lexicon
+
+
 class Translator:
     def __init__(self, loaded: LoadedModel, opts: TranslateOptions,
                  on_warning: Callable[[str], None] | None = None):
@@ -76,8 +88,10 @@ class Translator:
             self.loaded = loaded = replace(loaded, model=int8_weights(loaded.model))
         else:
             self.precision = resolve_precision(opts.precision, self.device, "--precision")
-        self.compile = CompileSwitch(opts.compile, loaded.model.decoder, opts.search,
-                                     self.device, self.precision)
+        self.lexicon = _check_shortlist(opts, loaded) if opts.shortlist else None
+        self.compile = CompileSwitch("off" if self.lexicon else opts.compile,
+                                     loaded.model.decoder, opts.search, self.device,
+                                     self.precision)
         self.workers = resolve_workers(opts.workers, self.device)
         self._pool: WorkerPool | None = None
         self._stats = CompileStats()  # graphs compiled here and in the workers
@@ -112,7 +126,8 @@ class Translator:
         runner = self.compile.runner_at(lines_done)
         before = CompileStats(**vars(self.compile.stats))
         with autocast(self.precision, self.device):
-            hyps = decode_batch(self.loaded.model, batch, self.opts.search, self.device, runner)
+            hyps = decode_batch(self.loaded.model, batch, self.opts.search, self.device, runner,
+                                self.lexicon)
         after = self.compile.stats
         return hyps, CompileStats(after.graphs - before.graphs, after.seconds - before.seconds)
 

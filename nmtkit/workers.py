@@ -81,7 +81,9 @@ class WorkerPool:
             for pid in self.pids():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-        self._pool.shutdown(wait=not now, cancel_futures=True)
+        # Waiting after a kill is quick (the pool's manager thread sees its workers dead),
+        # and leaves nothing for the interpreter's exit to trip over.
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _died() -> NmtkitError:

@@ -124,3 +124,15 @@ def tiny_model(tmp_path_factory, tiny_corpus) -> Path:
     run_cli("train", "--config", str(work / "config.yaml"), "--data", str(work / "data"),
             "--model-dir", str(work / "model"))
     return work / "model"
+
+
+@pytest.fixture(scope="session")
+def tiny_transformer(tmp_path_factory, tiny_model):
+    """A tiny Transformer trained for a few steps on the tiny model's data folder."""
+    out = tmp_path_factory.mktemp("tt") / "model"
+    run_cli("train", "--preset", "transformer-small", "-d", str(tiny_model.parent / "data"),
+            "-m", str(out), "model.embed_dim=16", "model.encoder.heads=2",
+            "model.decoder.heads=2", "model.encoder.layers=2", "model.decoder.layers=2",
+            "model.encoder.ff_size=32", "model.decoder.ff_size=32", "train.max_steps=40",
+            "train.batch_tokens=200", "train.warmup_steps=10", "train.valid_bleu=false")
+    return out

@@ -15,8 +15,10 @@ from nmtkit.cli import (
     average,
     build_vocab,
     components,
+    export,
     preprocess,
     score,
+    shortlist,
     train,
     translate,
 )
@@ -29,7 +31,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for module in (preprocess, build_vocab, train, average, translate, score, components):
+for module in (preprocess, build_vocab, train, average, shortlist, translate, score, export,
+               components):
     module.register(app)
 
 # Exit statuses: 2 for a user error (bad input, option or file), 128 + N for signal N.

@@ -187,6 +187,17 @@ class Decoder(nn.Module):
         """Log-probabilities of the next token given the previous ones ``prev`` (batch,)."""
         raise NotImplementedError
 
+    # A decoder whose step's log-probabilities are log_softmax(output_layer(features))
+    # offers the layer and step_features(), so that a vocabulary shortlist can score a
+    # subset of the vocabulary (nmtkit.search.shortlist); None: it cannot (say, copying).
+    output_layer: nn.Module | None = None
+
+    def step_features(self, prev: torch.Tensor, state: DecoderState,
+                      enc: EncoderOutput) -> StepOutput:
+        """:meth:`step` up to the output layer: its input (batch, features) in the
+        ``log_probs`` field, the new state and the attention."""
+        raise NotImplementedError
+
     def reorder_state(self, state: DecoderState, index: torch.Tensor) -> DecoderState:
         """The state of rows ``index`` (beam search keeps the surviving hypotheses)."""
         return state.index_select(index)

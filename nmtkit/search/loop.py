@@ -39,6 +39,7 @@ from nmtkit.search.constraints import (
     min_lengths,
 )
 from nmtkit.search.options import Hypothesis, SearchOptions, length_penalty
+from nmtkit.search.shortlist import Lexicon, Shortlist
 from nmtkit.search.strategies import Buffers, strategy_for
 
 SHRINK = 4  # Bucketed: shrink the rows once at most 1/SHRINK of them are still searching
@@ -55,19 +56,22 @@ def call(fn, *args):
 
 @torch.no_grad()
 def search(model, src: torch.Tensor, src_lengths: torch.Tensor, opts: SearchOptions,
-           runner: Runner | None = None) -> list[list[Hypothesis]]:
+           runner: Runner | None = None, lexicon: Lexicon | None = None
+           ) -> list[list[Hypothesis]]:
     """n-best hypotheses for each sentence of the batch, best first.
 
     runner: None for the eager loop (:class:`Shrinking`); otherwise the fixed-shape loop
     (:class:`Bucketed`) with every step called through it -- a
     :class:`nmtkit.search.compiled.CompiledRunner` compiles the steps, :func:`call` runs
-    them as they are. The fixed-shape loop has no sampling or n-gram blocking.
+    them as they are. The fixed-shape loop has no sampling, n-gram blocking or shortlist.
+    lexicon: score only each sentence's shortlist (:mod:`nmtkit.search.shortlist`).
     """
-    if runner is not None and (opts.sampling or opts.no_repeat_ngram):
-        raise NmtkitError("the fixed-shape decoding loop has no sampling or n-gram blocking")
+    if runner is not None and (opts.sampling or opts.no_repeat_ngram or lexicon):
+        raise NmtkitError("the fixed-shape decoding loop has no sampling, n-gram blocking "
+                          "or shortlist")
     strategy = strategy_for(opts, src.device)
     rows = Shrinking(opts.no_repeat_ngram) if runner is None else Bucketed(runner)
-    return decode(model, src, src_lengths, opts, strategy, rows)
+    return decode(model, src, src_lengths, opts, strategy, rows, lexicon)
 
 
 @dataclass
@@ -85,6 +89,9 @@ class Rows:
     # The rows of ``state`` that continue (None: all, in order), applied by :meth:`settle`,
     # so that a step's reordering and a shrink's selection index the state once.
     pending: torch.Tensor | None = None
+    # Per-sentence output vocabularies (None: the whole vocabulary); with one, tokens
+    # (prev, the buffers) are columns of each sentence's list.
+    vocab: Shortlist | None = None
 
     def select(self, pick: torch.Tensor, real: int, k: int) -> Rows:
         """Rows ``pick`` (sentence indices); all but the first ``real`` are fillers."""
@@ -94,7 +101,8 @@ class Rows:
         hyps = ((pick * k).unsqueeze(1) + torch.arange(k, device=pick.device)).view(-1)
         return Rows(torch.where(filler, -1, self.ids[pick]), self.limits[pick],
                     self.mins[pick], bufs, self.prev[hyps], self.enc.index_select(hyps),
-                    self.state, hyps if self.pending is None else self.pending[hyps])
+                    self.state, hyps if self.pending is None else self.pending[hyps],
+                    self.vocab.select(pick) if self.vocab is not None else None)
 
     def settle(self, decoder) -> None:
         if self.pending is not None:
@@ -124,10 +132,16 @@ class Shrinking:
         pass
 
     def step(self, strategy, decoder, w: Rows, penalties: torch.Tensor, step: int) -> None:
-        out = decoder.step(w.prev, w.state, w.enc)
         k = strategy.k
+        if w.vocab is None:
+            out = decoder.step(w.prev, w.state, w.enc)
+            scores = out.log_probs
+        else:
+            prev = w.vocab.to_ids(w.prev)
+            out = decoder.step_features(prev, w.state, w.enc)
+            scores = w.vocab.log_probs(out.log_probs, k)
         history = strategy.history(w.bufs) if self.no_repeat else None
-        log_probs = constrain(out.log_probs, step, _per_hypothesis(w.limits, k),
+        log_probs = constrain(scores, step, _per_hypothesis(w.limits, k),
                               _per_hypothesis(w.mins, k), history, self.no_repeat)
         w.prev, w.pending, w.bufs = strategy.update(
             log_probs, w.bufs, torch.tensor(step, device=w.prev.device), w.limits, penalties)
@@ -194,8 +208,10 @@ def fixed_step(strategy, decoder, prev, state, enc, bufs, limits, mins, penaltie
 
 
 def decode(model, src: torch.Tensor, src_lengths: torch.Tensor, opts: SearchOptions,
-           strategy, policy: Shrinking | Bucketed) -> list[list[Hypothesis]]:
-    """The decoding loop: ``strategy`` step by step, rows kept by ``policy``."""
+           strategy, policy: Shrinking | Bucketed,
+           lexicon: Lexicon | None = None) -> list[list[Hypothesis]]:
+    """The decoding loop: ``strategy`` step by step, rows kept by ``policy``, over each
+    sentence's shortlist when given a ``lexicon``."""
     device, n, k = src.device, src.size(0), strategy.k
     decoder = model.decoder
     width = policy.source_width(src.size(1))
@@ -213,13 +229,16 @@ def decode(model, src: torch.Tensor, src_lengths: torch.Tensor, opts: SearchOpti
     scores, tokens = bufs.results()  # the results' shapes, per sentence
     out_scores, out_tokens = torch.full_like(scores, NEG_INF), torch.full_like(tokens, PAD)
     w = Rows(everyone, limits, min_lengths(src_lengths, opts).to(device), bufs,
-             torch.full((n * k,), BOS, dtype=torch.long, device=device), enc, state)
+             torch.full((n * k,), BOS, dtype=torch.long, device=device), enc, state,
+             vocab=lexicon.for_batch(src, decoder.output_layer) if lexicon else None)
     w = policy.first(w, k)
     w.settle(decoder)
 
     def save(which: torch.Tensor) -> None:
         which = which & (w.ids >= 0)
         got_scores, got_tokens = w.bufs.results()
+        if w.vocab is not None:
+            got_tokens = w.vocab.to_ids(got_tokens)
         out_scores[w.ids[which]] = got_scores[which]
         out_tokens[w.ids[which]] = got_tokens[which]
 

@@ -9,6 +9,7 @@ import torch
 from nmtkit.data.batching import pad_sequences
 from nmtkit.search.loop import Runner, search
 from nmtkit.search.options import Hypothesis, SearchOptions
+from nmtkit.search.shortlist import Lexicon
 
 
 def length_batches(seqs: Sequence[Sequence[int]], batch_size: int) -> list[list[int]]:
@@ -20,12 +21,13 @@ def length_batches(seqs: Sequence[Sequence[int]], batch_size: int) -> list[list[
 
 def decode_batch(model, batch: Sequence[Sequence[int]], opts: SearchOptions,
                  device: str | torch.device = "cpu",
-                 runner: Runner | None = None) -> list[list[Hypothesis]]:
+                 runner: Runner | None = None,
+                 lexicon: Lexicon | None = None) -> list[list[Hypothesis]]:
     """n-best hypotheses for each (non-empty) sequence of one batch, through
     :func:`nmtkit.search.search` (``runner``: None for the eager loop, else the fixed-shape
-    loop through it)."""
+    loop through it; ``lexicon``: each sentence's shortlist only)."""
     src, lengths = pad_sequences(list(batch))
-    return search(model, src.to(device), lengths.to(device), opts, runner)
+    return search(model, src.to(device), lengths.to(device), opts, runner, lexicon)
 
 
 def decode_sequences(model, seqs: Sequence[Sequence[int]], opts: SearchOptions,

@@ -18,15 +18,18 @@ HOW = ("encode the new data with the model's own: nmtkit preprocess ... --from-m
        "then nmtkit build-vocab DATA --from-model {m}")
 
 
-def check_same_encoding(model_dir: Path, data_dir: Path, manifest: dict) -> None:
+def check_same_encoding(model_dir: Path, data_dir: Path, manifest: dict,
+                        who: str | None = None) -> None:
     """The data folder splits text and numbers pieces exactly as the model folder does;
-    else one line saying what differs and how to make a data folder that fits."""
+    else one line (starting with ``who``, by default ``--init-from MODEL_DIR``) saying what
+    differs and how to make a data folder that fits."""
+    who = who or f"--init-from {model_dir}"
     how = HOW.format(m=model_dir)
     theirs = TokenizerSpec.from_json(read_json(model_dir / "tokenizer.json", "tokenizer spec"),
                                      str(model_dir / "tokenizer.json"))
     ours = TokenizerSpec.from_json(manifest["tokenizer"], str(data_dir / "manifest.json"))
     if theirs.units != ours.units:
-        raise NmtkitError(f"--init-from {model_dir}: the model reads {theirs.units} units but "
+        raise NmtkitError(f"{who}: the model reads {theirs.units} units but "
                           f"{data_dir} has {ours.units} units; {how}")
     pairs = [(f"vocab.{side}.tsv", f"vocab.{side}.tsv") for side in ("src", "tgt")]
     pairs += [(a, b) for a, b in ((theirs.src_model, ours.src_model),
@@ -38,7 +41,7 @@ def check_same_encoding(model_dir: Path, data_dir: Path, manifest: dict) -> None
                               f"{model_dir}")
         if file_fingerprint(a) != file_fingerprint(b):
             what = "vocabulary" if mine.startswith("vocab") else "sentencepiece model"
-            raise NmtkitError(f"--init-from {model_dir}: {b} is another {what} than the "
+            raise NmtkitError(f"{who}: {b} is another {what} than the "
                               f"model's {mine}; {how}")
 
 

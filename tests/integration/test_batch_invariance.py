@@ -13,17 +13,6 @@ from nmtkit.translator import TranslateOptions
 from tests.conftest import needs_cpp_compiler, reversal_pairs, run_cli
 
 
-@pytest.fixture(scope="module")
-def tiny_transformer(tmp_path_factory, tiny_model):
-    out = tmp_path_factory.mktemp("tt") / "model"
-    run_cli("train", "--preset", "transformer-small", "-d", str(tiny_model.parent / "data"),
-            "-m", str(out), "model.embed_dim=16", "model.encoder.heads=2",
-            "model.decoder.heads=2", "model.encoder.layers=2", "model.decoder.layers=2",
-            "model.encoder.ff_size=32", "model.decoder.ff_size=32", "train.max_steps=40",
-            "train.batch_tokens=200", "train.warmup_steps=10", "train.valid_bleu=false")
-    return out
-
-
 @pytest.mark.parametrize("which", ["rnn", "transformer"])
 @pytest.mark.parametrize("beam", [1, 4])
 def test_batch_size_does_not_change_the_output(which, beam, tiny_model, tiny_transformer):

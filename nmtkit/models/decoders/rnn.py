@@ -183,3 +183,12 @@ class RNNDecoder(Decoder):
         step = self._advance(emb, state, enc)
         log_probs = self._scores(step.state.feed, step, emb, enc, log_probs=True)
         return StepOutput(log_probs, step.state, step.weights)
+
+    @property
+    def output_layer(self) -> nn.Module | None:
+        return self.generator if self.copy_gate is None else None
+
+    def step_features(self, prev: torch.Tensor, state: RNNDecoderState,
+                      enc: EncoderOutput) -> StepOutput:
+        step = self._advance(self.embed(prev), state, enc)
+        return StepOutput(step.state.feed, step.state, step.weights)

@@ -212,6 +212,16 @@ class TransformerDecoder(Decoder):
     def step(self, prev: torch.Tensor, state: TransformerDecoderState,
              enc: EncoderOutput) -> StepOutput:
         """prev (batch,) -> log-probabilities (batch, vocab), attention (batch, src_len)."""
+        out = self.step_features(prev, state, enc)
+        log_probs = torch.log_softmax(self.generator(out.log_probs).float(), dim=-1)
+        return StepOutput(log_probs, out.state, out.attention)
+
+    @property
+    def output_layer(self) -> nn.Module:
+        return self.generator
+
+    def step_features(self, prev: torch.Tensor, state: TransformerDecoderState,
+                      enc: EncoderOutput) -> StepOutput:
         x = self._inputs(prev.unsqueeze(1), state.position)
         past = list(zip(state.self_keys, state.self_values))
         cross = list(zip(state.cross_keys, state.cross_values))
@@ -224,5 +234,4 @@ class TransformerDecoder(Decoder):
         x, keys, values, weights = self._layers(x, past, self_mask, cross,
                                                 enc.mask[:, None, None, :], slot)
         new = dataclasses.replace(state, self_keys=keys, self_values=values, steps=steps)
-        log_probs = torch.log_softmax(self.generator(x[:, 0]).float(), dim=-1)
-        return StepOutput(log_probs, new, weights.mean(dim=1)[:, 0])
+        return StepOutput(x[:, 0], new, weights.mean(dim=1)[:, 0])
