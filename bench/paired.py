@@ -40,3 +40,9 @@ def alternate(translators: dict, lines: list[str], repeats: int,
     for translator in translators.values():
         translator.close()
     return best, texts
+
+
+def versus(best: dict, texts: dict, base, other, lines: int) -> tuple[float, float, int]:
+    """Sentences/s of ``base`` and ``other`` and how many of their lines differ."""
+    differ = sum(a != b for a, b in zip(texts[base], texts[other]))
+    return lines / best[base], lines / best[other], differ

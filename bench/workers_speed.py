@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 import torch
-from paired import alternate, parser
+from paired import alternate, parser, versus
 
 from nmtkit.model_folder import ModelFolder
 from nmtkit.search.options import SearchOptions
@@ -61,8 +61,7 @@ def main() -> None:
                 mib.setdefault(w, pss_mib([os.getpid()] + (pool.pids() if pool else [])))
 
             best, texts = alternate(translators, lines, args.repeats, measure)
-            differ = sum(a != b for a, b in zip(texts[1], texts[n]))
-            one, many = len(lines) / best[1], len(lines) / best[n]
+            one, many, differ = versus(best, texts, 1, n, len(lines))
             print(f"| {beam} | {precision} | {one:.1f} | {many:.1f} | {many / one:.2f}x | "
                   f"{differ} | {mib[1]:.0f} | {mib[n]:.0f} |", flush=True)
 

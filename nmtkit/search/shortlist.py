@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from nmtkit.data.vocab import PAD, SPECIALS
+from nmtkit.models.output_layer import project
 from nmtkit.search.constraints import NEG_INF
 
 
@@ -81,7 +82,7 @@ class Shortlist:
     def log_probs(self, features: torch.Tensor, k: int) -> torch.Tensor:
         """features (sentences * k, d) -> log-probabilities over each sentence's own list,
         as (sentences * k, columns); the other columns are -inf."""
-        logits = self.layer(features).float()
+        logits = project(self.layer, features).float()
         allowed = self.allowed if k == 1 else self.allowed.repeat_interleave(k, dim=0)
         return torch.log_softmax(logits.masked_fill(~allowed, NEG_INF), dim=-1)
 

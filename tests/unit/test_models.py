@@ -250,3 +250,29 @@ def test_scheduled_sampling_feeds_own_predictions():
     assert torch.allclose(forced[:, 0], own[:, 0], atol=1e-5)  # the first input is always BOS
     for row in range(2):  # the gold input of step 1 is not the prediction: the scores differ
         assert (forced[row, 1] - own[row, 1]).abs().max() > 0.05
+
+
+def test_the_output_layer_in_column_blocks_gives_the_layers_outputs(monkeypatch):
+    from types import SimpleNamespace
+
+    from nmtkit.models import output_layer
+    from nmtkit.models.output_layer import BLOCK, project
+
+    calls = []
+
+    def linear(x, weight, bias):
+        calls.append(weight.size(0))
+        return torch.nn.functional.linear(x, weight, bias)
+
+    monkeypatch.setattr(output_layer, "F", SimpleNamespace(linear=linear))
+    layer = torch.nn.Linear(16, 2 * BLOCK + 300)
+    x = torch.randn(70, 16)
+    with torch.no_grad():
+        blocked = project(layer, x)
+        assert calls == [BLOCK, BLOCK, 300]
+        assert blocked.shape == (70, 2 * BLOCK + 300)
+        assert torch.allclose(blocked, layer(x), atol=1e-6)
+    # Training keeps one product (and its gradient); so do small batches.
+    assert type(project(layer, x).grad_fn).__name__ == "AddmmBackward0"
+    with torch.no_grad():
+        assert torch.equal(project(layer, x[:8]), layer(x[:8]))

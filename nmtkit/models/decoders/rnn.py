@@ -27,6 +27,7 @@ from nmtkit.models.interfaces import (
     EncoderOutput,
     StepOutput,
 )
+from nmtkit.models.output_layer import project
 from nmtkit.models.rnn_cells import CELL_NAMES, CELLS, check_cell, n_states
 from nmtkit.registry import DECODERS
 
@@ -132,7 +133,7 @@ class RNNDecoder(Decoder):
     def _scores(self, feed, step: _Step, emb, enc, log_probs: bool) -> torch.Tensor:
         """Scores (batch, vocab) for one step's attentional output ``feed`` (batch, hidden):
         logits, or log-probabilities with copy or when ``log_probs``."""
-        logits = self.generator(feed)
+        logits = project(self.generator, feed) if feed.dim() == 2 else self.generator(feed)
         if self.copy_gate is None:
             return torch.log_softmax(logits.float(), dim=-1) if log_probs else logits
         gate_in = torch.cat([step.context, step.top, emb], dim=-1)

@@ -31,6 +31,7 @@ from nmtkit.models.interfaces import (
     EncoderOutput,
     StepOutput,
 )
+from nmtkit.models.output_layer import project
 from nmtkit.models.transformer_layers import (
     FeedForward,
     LayerNorm,
@@ -213,7 +214,7 @@ class TransformerDecoder(Decoder):
              enc: EncoderOutput) -> StepOutput:
         """prev (batch,) -> log-probabilities (batch, vocab), attention (batch, src_len)."""
         out = self.step_features(prev, state, enc)
-        log_probs = torch.log_softmax(self.generator(out.log_probs).float(), dim=-1)
+        log_probs = torch.log_softmax(project(self.generator, out.log_probs).float(), dim=-1)
         return StepOutput(log_probs, out.state, out.attention)
 
     @property
