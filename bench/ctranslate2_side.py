@@ -15,12 +15,11 @@ outside the timing.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import ctranslate2
 import torch
-from paired import parser
+from paired import best_of, heading, parser
 
 from nmtkit.export import export
 from nmtkit.metrics import corpus_scores
@@ -29,16 +28,6 @@ from nmtkit.search.options import SearchOptions
 from nmtkit.translator import TranslateOptions, Translator
 
 MAX_LEN = 100
-
-
-def best_of(fn, repeats: int):
-    best, out = None, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        seconds = time.perf_counter() - start
-        best = seconds if best is None else min(best, seconds)
-    return best, out
 
 
 def main() -> None:
@@ -52,8 +41,7 @@ def main() -> None:
     loaded = ModelFolder(args.model_dir).load()
     pieces = [loaded.src_tokenizer.encode(line) for line in lines]
     threads = torch.get_num_threads()
-    print(f"{args.model_dir} exported to {out}; {len(lines)} lines, batch {args.batch_size}, "
-          f"{threads} threads, best of {args.repeats}")
+    print(heading(args, lines, f"exported to {out}"))
     print("| engine | layout | precision | beam | sent/s | pieces/s | BLEU |")
     print("|---|---|---|---:|---:|---:|---:|")
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import time
 
-import torch
-from paired import alternate, parser
+from paired import alternate, heading, parser
 
 from nmtkit.metrics import corpus_scores
 from nmtkit.model_folder import ModelFolder
@@ -26,8 +25,7 @@ def main() -> None:
     lines = args.input.read_text(encoding="utf-8").splitlines()
     refs = args.ref.read_text(encoding="utf-8").splitlines()
     loaded = ModelFolder(args.model_dir).load()
-    print(f"{args.model_dir}, {len(lines)} lines, batch {args.batch_size}, "
-          f"{torch.get_num_threads()} threads, best of {args.repeats}")
+    print(heading(args, lines))
     print("| beam | fp32 sent/s | int8 sent/s | int8 / fp32 | BLEU fp32 | BLEU int8 | "
           "lines differ |")
     print("|---:|---:|---:|---:|---:|---:|---:|")

@@ -16,11 +16,8 @@ what the step achieves.
 
 from __future__ import annotations
 
-import argparse
-import time
-from pathlib import Path
-
 import torch
+from paired import best_of, heading, parser
 from torch.utils.flop_counter import FlopCounterMode
 
 from nmtkit.model_folder import ModelFolder
@@ -34,12 +31,7 @@ SHAPES = ((2048, 2048, 2048), (320, 512, 8192))
 @torch.inference_mode()
 def best_seconds(fn, repeats: int = 5) -> float:
     fn()  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+    return best_of(fn, repeats)[0]
 
 
 def gemm_gflops(precision: str) -> float:
@@ -76,21 +68,15 @@ def decoding_flops(loaded, beam: int, lines: list[str], batch_size: int) -> floa
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model-dir", type=Path, required=True)
-    ap.add_argument("--input", type=Path, required=True)
-    ap.add_argument("--beams", default="1,5")
+    ap = parser(__doc__)
     ap.add_argument("--precisions", default="fp32,bf16,int8")
-    ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=2)
     args = ap.parse_args()
     lines = args.input.read_text(encoding="utf-8").splitlines()
     loaded = ModelFolder(args.model_dir).load()
-    threads = torch.get_num_threads()
     precisions = args.precisions.split(",")
     peak = {p: gemm_gflops(p) for p in precisions}
-    print(f"{args.model_dir}, {len(lines)} lines, batch {args.batch_size}, {threads} threads")
+    print(heading(args, lines))
     print("machine, GFLOP/s of large matrix products: "
           + ", ".join(f"{p} {g:.1f}" for p, g in peak.items()))
     print("| beam | GFLOP per pass | precision | workers | sent/s | decoding GFLOP/s | "

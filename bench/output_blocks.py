@@ -9,8 +9,7 @@ alternate, ``--repeats`` times each; the best time counts.
 
 from __future__ import annotations
 
-import torch
-from paired import alternate, parser, versus
+from paired import alternate, heading, parser, versus
 
 from nmtkit.model_folder import ModelFolder
 from nmtkit.models import output_layer
@@ -41,8 +40,7 @@ def main() -> None:
     lines = args.input.read_text(encoding="utf-8").splitlines()
     loaded = ModelFolder(args.model_dir).load()
     block = output_layer.BLOCK
-    print(f"{args.model_dir}, {len(lines)} lines, batch {args.batch_size}, "
-          f"{torch.get_num_threads()} threads, best of {args.repeats}; blocks of {block}")
+    print(heading(args, lines, f"blocks of {block}"))
     print("| beam | precision | workers | one product sent/s | blocks sent/s | ratio | "
           "lines differ |")
     print("|---:|---|---:|---:|---:|---:|---:|")

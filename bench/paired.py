@@ -46,3 +46,22 @@ def versus(best: dict, texts: dict, base, other, lines: int) -> tuple[float, flo
     """Sentences/s of ``base`` and ``other`` and how many of their lines differ."""
     differ = sum(a != b for a, b in zip(texts[base], texts[other]))
     return lines / best[base], lines / best[other], differ
+
+
+def best_of(fn: Callable, repeats: int):
+    """The best seconds of ``repeats`` calls of ``fn``, and the last call's result."""
+    best, out = None, None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        seconds = time.perf_counter() - start
+        best = seconds if best is None else min(best, seconds)
+    return best, out
+
+
+def heading(args, lines: list[str], *more: str) -> str:
+    """The first line of a bench's output: model, lines, batch, threads, repeats."""
+    import torch
+
+    return ", ".join([f"{args.model_dir}", f"{len(lines)} lines", f"batch {args.batch_size}",
+                      f"{torch.get_num_threads()} threads", f"best of {args.repeats}", *more])

@@ -16,7 +16,7 @@ import dataclasses
 from pathlib import Path
 
 import torch
-from paired import alternate, parser
+from paired import alternate, heading, parser
 
 from nmtkit.data.batching import pad_sequences
 from nmtkit.data.lexicon import lexicon_for
@@ -45,9 +45,8 @@ def main() -> None:
         per_piece, frequent = map(int, spec.split(":"))
         t = lexicon_for(args.data, loaded.src_vocab, loaded.tgt_vocab, per_piece, frequent)
         tables[spec] = Lexicon(torch.from_numpy(t.table), torch.from_numpy(t.frequent))
-    print(f"{args.model_dir}, {len(lines)} lines, batch {args.batch_size}, "
-          f"{args.precision}, {args.workers} worker(s), {torch.get_num_threads()} threads, "
-          f"best of {args.repeats}; target vocabulary {len(loaded.tgt_vocab)}")
+    print(heading(args, lines, args.precision, f"{args.workers} worker(s)",
+                  f"target vocabulary {len(loaded.tgt_vocab)}"))
     print("| beam | table (per piece:frequent) | mean list / batch union | sent/s | "
           "vs whole layer | BLEU | lines differ |")
     print("|---:|---|---:|---:|---:|---:|---:|")

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 import torch
-from paired import alternate, parser, versus
+from paired import alternate, heading, parser, versus
 
 from nmtkit.model_folder import ModelFolder
 from nmtkit.search.options import SearchOptions
@@ -41,9 +41,8 @@ def main() -> None:
     loaded = ModelFolder(args.model_dir).load()
     threads = torch.get_num_threads()
     n = args.workers
-    print(f"{args.model_dir}, {len(lines)} lines, batch {args.batch_size}, best of "
-          f"{args.repeats}: 1 process x {threads} threads against {n} workers x "
-          f"{max(1, threads // n)} threads")
+    print(heading(args, lines, f"1 process x {threads} threads against {n} workers x "
+                                f"{max(1, threads // n)} threads"))
     print(f"| beam | precision | 1 x {threads} sent/s | {n} workers sent/s | ratio | "
           f"lines differ | 1 x {threads} MiB | {n} workers MiB |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|")

@@ -56,12 +56,10 @@ def _norm(spec, norm) -> None:
     spec.beta = norm.bias.detach().float().numpy()
 
 
-def _inputs(spec, embed, side, d_model: int) -> None:
+def _inputs(spec, embed, side) -> None:
     tables = spec.embeddings if isinstance(spec.embeddings, list) else [spec.embeddings]
     tables[0].weight = embed.table.weight.detach().float().numpy()
-    spec.scale_embeddings = side.scale != 1.0
-    if abs(side.scale - d_model ** 0.5) > 1e-6 and side.scale != 1.0:
-        raise NmtkitError("export: an embedding scale other than sqrt(model size) or 1")
+    spec.scale_embeddings = side.scale != 1.0  # nmtkit's scale is sqrt(d_model) or 1
     positions = side.positions
     if hasattr(positions, "table"):  # learned
         table = positions.table.weight.detach()
@@ -87,7 +85,7 @@ def _ffn(spec, layer) -> None:
 
 def transformer_spec(model, src_tokens: list[str], tgt_tokens: list[str]):
     """The CTranslate2 ``TransformerSpec`` of an nmtkit Transformer ``model``."""
-    ctranslate2 = _ctranslate2()
+    _ctranslate2()
     from ctranslate2.specs import TransformerSpec
 
     encoder, decoder = model.encoder, model.decoder
@@ -99,17 +97,16 @@ def transformer_spec(model, src_tokens: list[str], tgt_tokens: list[str]):
     if encoder.cfg.pre_norm != decoder.cfg.pre_norm or encoder.cfg.heads != decoder.cfg.heads:
         raise NmtkitError("export --format ctranslate2: the encoder and decoder must agree "
                           "on pre_norm and heads")
-    d_model = decoder.embed.dim
     spec = TransformerSpec.from_config((len(encoder.layers), len(decoder.layers)),
                                        encoder.cfg.heads, pre_norm=encoder.cfg.pre_norm,
                                        no_final_norm=not encoder.cfg.pre_norm)
     spec.config.layer_norm_epsilon = encoder.layers[0].attn_res.norm.eps
-    _inputs(spec.encoder, model.src_embed, encoder, d_model)
+    _inputs(spec.encoder, model.src_embed, encoder)
     for out, layer in zip(spec.encoder.layer, encoder.layers):
         _attention(out.self_attention, layer.self_attn, self_attention=True)
         _norm(out.self_attention.layer_norm, layer.attn_res.norm)
         _ffn(out.ffn, layer)
-    _inputs(spec.decoder, model.tgt_embed, decoder, d_model)
+    _inputs(spec.decoder, model.tgt_embed, decoder)
     for out, layer in zip(spec.decoder.layer, decoder.layers):
         _attention(out.self_attention, layer.self_attn, self_attention=True)
         _norm(out.self_attention.layer_norm, layer.self_res.norm)
@@ -122,7 +119,6 @@ def transformer_spec(model, src_tokens: list[str], tgt_tokens: list[str]):
     _linear(spec.decoder.projection, decoder.generator)
     spec.register_source_vocabulary(src_tokens)
     spec.register_target_vocabulary(tgt_tokens)
-    del ctranslate2
     return spec
 
 

@@ -6,7 +6,7 @@ import math
 import sys
 import time
 
-from nmtkit.training.trainer import StepReport, TrainCallbacks
+from nmtkit.training.reports import StepReport, TrainCallbacks
 from nmtkit.training.validate import ValidResult
 
 

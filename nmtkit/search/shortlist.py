@@ -59,8 +59,9 @@ def _rows(layer: torch.nn.Module, ids: torch.Tensor) -> torch.nn.Module:
                            dtype=weight.dtype)
         part.set_weight_bias(rows, bias.index_select(0, ids) if bias is not None else None)
         return part
-    part = torch.nn.Linear(weight.size(1), ids.numel(), bias=bias is not None,
-                           device=weight.device, dtype=weight.dtype)
+    part = torch.nn.utils.skip_init(torch.nn.Linear, weight.size(1), ids.numel(),
+                                    bias=bias is not None, device=weight.device,
+                                    dtype=weight.dtype)
     part.weight = torch.nn.Parameter(weight.index_select(0, ids), requires_grad=False)
     if bias is not None:
         part.bias = torch.nn.Parameter(bias.index_select(0, ids), requires_grad=False)
@@ -83,8 +84,9 @@ class Shortlist:
         """features (sentences * k, d) -> log-probabilities over each sentence's own list,
         as (sentences * k, columns); the other columns are -inf."""
         logits = project(self.layer, features).float()
-        allowed = self.allowed if k == 1 else self.allowed.repeat_interleave(k, dim=0)
-        return torch.log_softmax(logits.masked_fill(~allowed, NEG_INF), dim=-1)
+        n, width = self.allowed.shape
+        logits = logits.view(n, k, width).masked_fill(~self.allowed.unsqueeze(1), NEG_INF)
+        return torch.log_softmax(logits, dim=-1).view(n * k, width)
 
     def to_ids(self, columns: torch.Tensor) -> torch.Tensor:
         """Vocabulary ids of ``columns``."""

@@ -1,7 +1,8 @@
 """The training loop: token-budget batches, optimizer steps, validation, checkpoints.
 
-The library never prints; it reports through :class:`TrainCallbacks`, which the CLI
-renders as a progress display on a terminal and as plain log lines otherwise.
+The library never prints; it reports through :class:`TrainCallbacks`
+(:mod:`nmtkit.training.reports`, imported here too), which the CLI renders as a progress
+display on a terminal and as plain log lines otherwise.
 """
 
 from __future__ import annotations
@@ -35,51 +36,12 @@ from nmtkit.training.interrupts import StopRequests
 from nmtkit.training.loss import token_loss
 from nmtkit.training.metrics_log import MetricsLog, keep_until
 from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
+from nmtkit.training.reports import StepReport, TrainCallbacks, TrainResult
 from nmtkit.training.resume import capture, check_resumable, restore, rng_state
-from nmtkit.training.validate import ValidBook, ValidResult, validate
+from nmtkit.training.validate import ValidBook, validate
 
 log = logging.getLogger(__name__)
 DEFAULT_EPOCHS = 10  # when none of train.max_steps, max_epochs, max_minutes is set
-
-
-@dataclass
-class StepReport:
-    step: int
-    epoch: int
-    loss: float  # per target token over the last log window (label-smoothed)
-    tokens_per_sec: float  # target tokens (EOS included, padding not) over the window
-    lr: float
-    elapsed: float
-    progress: float | None  # 0..1 of the nearest limit, None when unknown
-    eta: float | None  # seconds
-
-
-@dataclass
-class TrainResult:
-    model_dir: Path
-    steps: int
-    epochs: float
-    seconds: float
-    tgt_tokens: int
-    tokens_per_sec: float
-    parameters: int
-    best: ValidResult | None
-    last: ValidResult | None
-    # 130 / 143: stopped by Ctrl-C / SIGTERM after saving a checkpoint (resumable)
-    interrupted: int | None = None
-    stopped_early: str | None = None  # why, when early stopping ended the run
-
-
-class TrainCallbacks:
-    """Override what you need; the defaults do nothing."""
-
-    def on_start(self, info: dict) -> None: ...
-
-    def on_step(self, report: StepReport) -> None: ...
-
-    def on_valid(self, result: ValidResult, is_best: bool) -> None: ...
-
-    def on_end(self, result: TrainResult) -> None: ...
 
 
 def _vocabs(data_dir: Path) -> tuple[Vocab, Vocab]:
