@@ -32,12 +32,16 @@ class EncoderOutput:
             or None for encoders without a final state.
     src_tokens: (batch, src_len) source token ids (set by the model; the copy layer
             uses them).
+    cache:  what the decoder's :meth:`Decoder.prepare` derived from the memory for every
+            step (attention keys, cross-attention keys and values): a tensor or nested
+            tuples of tensors, batch first; None before.
     """
 
     memory: torch.Tensor
     mask: torch.Tensor
     final: tuple[torch.Tensor, ...] | None = None
     src_tokens: torch.Tensor | None = None
+    cache: object = None
 
     def index_select(self, index: torch.Tensor) -> EncoderOutput:
         """Rows ``index`` of the batch (e.g. each sentence repeated for its beams)."""
@@ -45,8 +49,9 @@ class EncoderOutput:
         if self.final is not None:
             final = tuple(f.index_select(1, index) for f in self.final)
         src = self.src_tokens.index_select(0, index) if self.src_tokens is not None else None
+        cache = _index(self.cache, 0, index) if self.cache is not None else None
         return EncoderOutput(self.memory.index_select(0, index),
-                             self.mask.index_select(0, index), final, src)
+                             self.mask.index_select(0, index), final, src, cache)
 
 
 @dataclass
@@ -123,10 +128,17 @@ class Attention(nn.Module):
     sentence, not once per step). ``coverage`` (batch, src_len) is the sum of earlier
     attention weights, given when :attr:`uses_coverage` is True. Padding positions get
     exactly zero weight.
+
+    An attention type with :attr:`shares_memory` also takes ``k`` queries per memory row:
+    query (batch * k, d_query) and coverage (batch * k, src_len), row ``i * k + j`` for
+    memory row ``i`` (a sentence's ``k`` beams), giving context and weights with
+    ``batch * k`` rows; :func:`per_memory_row` and :func:`attend` do the reshaping. Beam
+    search then keeps one copy of each sentence's memory and keys instead of ``k``.
     """
 
     uses_coverage = False
     coverage_loss = 0.0  # weight of the coverage loss (See et al., 2017)
+    shares_memory = False
 
     def precompute(self, memory: torch.Tensor):
         return None
@@ -138,8 +150,9 @@ class Decoder(nn.Module):
     Training calls :meth:`forward` (teacher forcing). Search uses only the incremental
     methods, in this order for each batch:
 
+    0. ``enc = prepare(enc)`` -- once per batch: what every step needs from the memory;
     1. ``state = start_state(enc)`` -- or ``start_state(enc, capacity=T)`` in the compiled
-       loop, for decoders with :attr:`fixed_shape_state`;
+       loop, for decoders with :attr:`fixed_shape_state` (see also :attr:`shares_source`);
     2. per step, ``out = step(prev, state, enc)`` with the previous tokens (batch,), giving
        ``out.log_probs`` (batch, vocab) and ``out.state``;
     3. ``state = reorder_state(out.state, index)`` to keep rows ``index`` (the hypotheses
@@ -154,6 +167,12 @@ class Decoder(nn.Module):
 
     # Whether forward() accepts teacher_forcing < 1 (scheduled sampling).
     supports_scheduled_sampling = False
+    # Whether search may give start_state(), step() and step_features() an ``enc`` with one
+    # row per sentence while ``prev`` and the state have k rows per sentence (k = their
+    # rows / enc's rows; a sentence's beams are consecutive rows): the beams share their
+    # sentence's memory and cache instead of copies. start_state() then gives one row per
+    # sentence, which search repeats for the beams with reorder_state().
+    shares_source = False
     # Whether start_state(enc, capacity=T) gives a state whose tensors keep their shapes
     # for T steps (what a compiled, static-shape decoding loop needs).
     fixed_shape_state = False
@@ -166,6 +185,11 @@ class Decoder(nn.Module):
         probability and the model's own previous prediction otherwise (scheduled sampling).
         """
         raise NotImplementedError
+
+    def prepare(self, enc: EncoderOutput) -> EncoderOutput:
+        """``enc`` with what every step derives from the memory in :attr:`EncoderOutput.cache`
+        (computed once per batch, selected with ``enc``); as it is by default."""
+        return enc
 
     def start_state(self, enc: EncoderOutput, capacity: int | None = None) -> DecoderState:
         """The state before the first step.
@@ -210,9 +234,19 @@ class NoOptions:
 
 def attend(scores: torch.Tensor, memory: torch.Tensor, mask: torch.Tensor):
     """What an attention type returns from its scores: scores (batch, src_len) ->
-    (context (batch, d_memory), weights (batch, src_len)), padding weighted zero."""
-    weights = masked_softmax(scores, mask)
-    return torch.bmm(weights.unsqueeze(1), memory).squeeze(1), weights
+    (context (batch, d_memory), weights (batch, src_len)), padding weighted zero; or, for
+    k queries per memory row, scores (batch, k, src_len) -> context (batch * k, d_memory),
+    weights (batch * k, src_len)."""
+    if scores.dim() == 2:
+        weights = masked_softmax(scores, mask)
+        return torch.bmm(weights.unsqueeze(1), memory).squeeze(1), weights
+    weights = masked_softmax(scores, mask.unsqueeze(1))
+    return torch.bmm(weights, memory).flatten(0, 1), weights.flatten(0, 1)
+
+
+def per_memory_row(query: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+    """Queries (batch * k, ...) -> (batch, k, ...): the k queries of each memory row."""
+    return query.view(memory.size(0), -1, *query.shape[1:])
 
 
 @dataclass

@@ -84,7 +84,7 @@ class Rows:
     mins: torch.Tensor  # (rows,) minimum lengths
     bufs: Buffers  # the strategy's per-sentence buffers
     prev: torch.Tensor  # (rows * k,) the tokens just chosen
-    enc: EncoderOutput  # rows * k
+    enc: EncoderOutput  # rows * k, or rows where the beams share it (``shared``)
     state: object  # the decoder state
     # The rows of ``state`` that continue (None: all, in order), applied by :meth:`settle`,
     # so that a step's reordering and a shrink's selection index the state once.
@@ -92,6 +92,7 @@ class Rows:
     # Per-sentence output vocabularies (None: the whole vocabulary); with one, tokens
     # (prev, the buffers) are columns of each sentence's list.
     vocab: Shortlist | None = None
+    shared: bool = False  # one row of ``enc`` per sentence (Decoder.shares_source)
 
     def select(self, pick: torch.Tensor, real: int, k: int) -> Rows:
         """Rows ``pick`` (sentence indices); all but the first ``real`` are fillers."""
@@ -99,10 +100,11 @@ class Rows:
         bufs = self.bufs.select(pick)
         bufs.done = bufs.done | filler
         hyps = ((pick * k).unsqueeze(1) + torch.arange(k, device=pick.device)).view(-1)
+        enc = self.enc.index_select(pick if self.shared else hyps)
         return Rows(torch.where(filler, -1, self.ids[pick]), self.limits[pick],
-                    self.mins[pick], bufs, self.prev[hyps], self.enc.index_select(hyps),
+                    self.mins[pick], bufs, self.prev[hyps], enc,
                     self.state, hyps if self.pending is None else self.pending[hyps],
-                    self.vocab.select(pick) if self.vocab is not None else None)
+                    self.vocab.select(pick) if self.vocab is not None else None, self.shared)
 
     def settle(self, decoder) -> None:
         if self.pending is not None:
@@ -220,17 +222,26 @@ def decode(model, src: torch.Tensor, src_lengths: torch.Tensor, opts: SearchOpti
     penalties = torch.tensor([length_penalty(t + 1, opts) for t in range(length)],
                              device=device)
     everyone = torch.arange(n, device=device)
-    enc = _pad_source(model.encode(src, src_lengths), width)
-    enc = enc.index_select(everyone.repeat_interleave(k)) if k > 1 else enc
+    enc = decoder.prepare(_pad_source(model.encode(src, src_lengths), width))
+    # A sentence's k beams share its encoder output where the decoder allows it (no copies
+    # to make, or to select again when sentences leave the batch); otherwise each beam
+    # gets a copy.
+    shared = k > 1 and decoder.shares_source
+    beams = everyone.repeat_interleave(k)
+    if k > 1 and not shared:
+        enc = enc.index_select(beams)
     capacity = policy.capacity(length)
     state = decoder.start_state(enc) if capacity is None else \
         decoder.start_state(enc, capacity=capacity)
+    if shared:
+        state = decoder.reorder_state(state, beams)
     bufs = strategy.start(n, length, device)
     scores, tokens = bufs.results()  # the results' shapes, per sentence
     out_scores, out_tokens = torch.full_like(scores, NEG_INF), torch.full_like(tokens, PAD)
     w = Rows(everyone, limits, min_lengths(src_lengths, opts).to(device), bufs,
              torch.full((n * k,), BOS, dtype=torch.long, device=device), enc, state,
-             vocab=lexicon.for_batch(src, decoder.output_layer) if lexicon else None)
+             vocab=lexicon.for_batch(src, decoder.output_layer) if lexicon else None,
+             shared=shared)
     w = policy.first(w, k)
     w.settle(decoder)
 

@@ -126,11 +126,15 @@ class Beam:
     """``k`` hypotheses per sentence. Every step takes the best ``2 * k`` continuations of
     each sentence. End-of-sentence candidates that rank among the first ``k`` move into the
     sentence's finished hypotheses (scored with the length penalty); the best ``k`` others
-    continue. A sentence is done once it has ``k`` finished hypotheses or reaches its
-    length limit."""
+    continue. A sentence is done once it reaches its length limit, or once it has ``k``
+    finished hypotheses, or (``stop`` "best", as OpenNMT-py and CTranslate2) once its best
+    candidate of a step is an end-of-sentence and it has ``n_best`` finished hypotheses."""
 
-    def __init__(self, k: int):
+    def __init__(self, k: int, n_best: int = 1, stop: str = "best"):
         self.k = k
+        # Hypotheses that must have finished when the best candidate ends the sentence;
+        # k + 1 (never reached before k) turns that rule off.
+        self.stop_with = n_best if stop == "best" else k + 1
 
     def start(self, sentences: int, length: int, device) -> BeamBuffers:
         k = self.k
@@ -177,9 +181,10 @@ class Beam:
         alive = alive.gather(1, beams.unsqueeze(2).expand(-1, -1, length))
         alive = alive.scatter(2, step.view(1, 1, 1).expand(n, k, 1), tokens.unsqueeze(2))
         rows = (torch.arange(n, device=log_probs.device) * k).unsqueeze(1) + beams
+        best_ended = finishing[:, 0] & (n_fin >= self.stop_with)
         return tokens.view(-1), rows.view(-1), BeamBuffers(
-            done=done | (n_fin >= k) | (limits <= step + 1), scores=scores, alive=alive,
-            fin_scores=fin_scores, fin_tokens=fin_tokens, n_fin=n_fin)
+            done=done | (n_fin >= k) | best_ended | (limits <= step + 1), scores=scores,
+            alive=alive, fin_scores=fin_scores, fin_tokens=fin_tokens, n_fin=n_fin)
 
     def history(self, bufs: BeamBuffers) -> torch.Tensor:
         return bufs.alive.view(-1, bufs.alive.size(2))
@@ -195,7 +200,7 @@ def strategy_for(opts: SearchOptions, device: torch.device) -> Greedy | Beam:
     """The strategy the options ask for: sampling, greedy (beam 1) or beam search."""
     if opts.sampling:
         return Greedy(Sampler(opts, device))
-    return Greedy() if opts.beam <= 1 else Beam(opts.beam)
+    return Greedy() if opts.beam <= 1 else Beam(opts.beam, opts.n_best, opts.beam_stop)
 
 
 def until_end(tokens: list[int]) -> list[int]:

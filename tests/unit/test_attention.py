@@ -39,6 +39,23 @@ def test_padding_gets_exactly_zero_weight_and_shapes(name):
         assert torch.allclose(context, torch.bmm(weights.unsqueeze(1), memory).squeeze(1))
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_k_queries_per_memory_row_equal_queries_against_copies(name):
+    att = build(name, **({"coverage": True} if name in ("additive", "mlp") else {}))
+    assert att.shares_memory
+    _, memory, mask = inputs()
+    k = 4
+    query = torch.randn(3 * k, 8)
+    coverage = torch.rand(3 * k, 6) if att.uses_coverage else None
+    copies = torch.arange(3).repeat_interleave(k)  # row i * k + j: memory row i
+    with torch.no_grad():
+        shared = att(query, memory, mask, att.precompute(memory), coverage)
+        copied = att(query, memory[copies], mask[copies], att.precompute(memory[copies]),
+                     coverage)
+    for got, want in zip(shared, copied):
+        assert got.shape == want.shape and torch.allclose(got, want, atol=1e-6)
+
+
 @pytest.mark.parametrize("name", ["additive", "mlp"])
 def test_coverage_changes_the_scores(name):
     att = build(name, coverage=True)

@@ -166,3 +166,28 @@ def test_length_normalisation_choices():
 
     with pytest.raises(NmtkitError, match="--length-norm: unknown 'x'"):
         run(model, SearchOptions(beam=2, length_norm="x"))
+
+
+class CountingDecoder(ScriptedDecoder):
+    def __init__(self, rows):
+        super().__init__(rows)
+        self.steps = 0
+
+    def step(self, prev, state, enc):
+        self.steps += 1
+        return super().step(prev, state, enc)
+
+
+# The best first step ends the sentence; two more steps end a second hypothesis (A B).
+ENDS_FIRST = {BOS: {EOS: 0.6, A: 0.4}, A: {A: 0.5, B: 0.5}, B: {EOS: 1.0}}
+
+
+@pytest.mark.parametrize("stop, n_best, steps", [("best", 1, 1), ("all", 1, 3),
+                                                 ("best", 2, 3)])
+def test_beam_stop_best_ends_a_line_once_its_best_candidate_ends(stop, n_best, steps):
+    decoder = CountingDecoder(ENDS_FIRST)
+    [hyps] = run(ScriptedModel(decoder), SearchOptions(beam=2, n_best=n_best, beam_stop=stop))
+    assert decoder.steps == steps
+    assert hyps[0].tokens == []  # log(0.6) beats log(0.2) / ((5 + 3) / 6)
+    if n_best == 2:
+        assert hyps[1].tokens == [A, B]

@@ -80,6 +80,35 @@ def test_fixed_shapes_give_the_eager_results(kind, opts):
             assert g.score == pytest.approx(w.score, rel=1e-5, abs=1e-5)
 
 
+@pytest.mark.parametrize("kind", ["rnn", "transformer"])
+@pytest.mark.parametrize("fixed", [False, True], ids=["eager", "fixed-shape"])
+def test_beams_sharing_the_encoder_output_give_the_results_of_copies(kind, fixed,
+                                                                      monkeypatch):
+    m = model(kind)
+    assert m.decoder.shares_source
+    src, lengths = sources(7, seed=2)
+    opts = SearchOptions(beam=3, n_best=2, max_len_ratio=1.5)
+    runner = call if fixed else None
+    rows = []  # (hypothesis rows, encoder output rows) of each step
+    step = m.decoder.step
+
+    def counted(prev, state, enc):
+        rows.append((prev.size(0), enc.memory.size(0)))
+        return step(prev, state, enc)
+
+    monkeypatch.setattr(m.decoder, "step", counted)
+    with torch.no_grad():
+        want = search(m, src, lengths, opts, runner)
+        assert all(hyps == 3 * sentences for hyps, sentences in rows)
+        rows.clear()
+        monkeypatch.setattr(type(m.decoder), "shares_source", False)
+        got = search(m, src, lengths, opts, runner)
+        assert all(hyps == sentences for hyps, sentences in rows)
+    for w_hyps, g_hyps in zip(want, got):
+        assert [h.tokens for h in w_hyps] == [h.tokens for h in g_hyps]
+        assert [h.score for h in g_hyps] == pytest.approx([h.score for h in w_hyps], abs=1e-5)
+
+
 def test_growing_and_fixed_capacity_transformer_states_step_alike():
     m = model("transformer")
     src, lengths = sources(3)

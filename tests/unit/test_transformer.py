@@ -58,9 +58,10 @@ def test_shapes():
     out = m(src, lengths, tgt_in)
     assert out.scores.shape == (2, 5, TGT_VOCAB)
     assert out.attention.shape == (2, 5, 4)
+    enc = m.decoder.prepare(enc)
+    assert len(enc.cache) == 2 and enc.cache[0][0].shape == (2, 2, 4, 8)  # cross keys
     state = m.decoder.start_state(enc)
     assert isinstance(state, TransformerDecoderState)
-    assert len(state.cross_keys) == 2 and state.cross_keys[0].shape == (2, 2, 4, 8)
     assert state.self_keys[0].shape == (2, 2, 0, 8)
     step = m.decoder.step(tgt_in[:, 0], state, enc)
     assert step.log_probs.shape == (2, TGT_VOCAB) and step.attention.shape == (2, 4)
@@ -113,7 +114,7 @@ def test_reorder_state_selects_rows():
     state = m.decoder.step(tgt_in[:, 0], m.decoder.start_state(enc), enc).state
     index = torch.tensor([1, 0, 1])
     swapped = m.decoder.reorder_state(state, index)
-    for name in ("self_keys", "self_values", "cross_keys", "cross_values"):
+    for name in ("self_keys", "self_values"):
         for old, new in zip(getattr(state, name), getattr(swapped, name)):
             assert new.shape[0] == 3
             assert torch.equal(new, old.index_select(0, index))

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from nmtkit.checks import ranged
-from nmtkit.models.interfaces import Attention, attend
+from nmtkit.models.interfaces import Attention, attend, per_memory_row
 from nmtkit.registry import ATTENTION
 
 
@@ -34,6 +34,7 @@ class _TanhScore(Attention):
 
     Config = AdditiveConfig
     bias = False
+    shares_memory = True
 
     def __init__(self, cfg: AdditiveConfig, query_size: int, memory_size: int):
         super().__init__()
@@ -50,10 +51,12 @@ class _TanhScore(Attention):
 
     def forward(self, query, memory, mask, keys=None, coverage=None):
         keys = self.precompute(memory) if keys is None else keys
-        hidden = keys + self.query_proj(query).unsqueeze(1)
+        # (batch, k, src_len, hidden): each of a memory row's k queries against its keys
+        hidden = keys.unsqueeze(1) + per_memory_row(self.query_proj(query), memory).unsqueeze(2)
         if self.coverage_proj is not None and coverage is not None:
-            hidden = hidden + self.coverage_proj(coverage.unsqueeze(2).to(hidden.dtype))
-        scores = self.v(torch.tanh(hidden)).squeeze(2)
+            covered = per_memory_row(coverage, memory).unsqueeze(3).to(hidden.dtype)
+            hidden = hidden + self.coverage_proj(covered)
+        scores = self.v(torch.tanh(hidden)).squeeze(3)
         return attend(scores, memory, mask)
 
 

@@ -1,4 +1,6 @@
-"""Luong et al. (2015) attention scores: dot (h^T s) and general (h^T W s)."""
+"""Luong et al. (2015) attention scores: dot (h^T s) and general (h^T W s), each query
+scored against its memory row (k queries per row in beam search, see
+:class:`nmtkit.models.interfaces.Attention`)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import torch
 from torch import nn
 
 from nmtkit.errors import ConfigError
-from nmtkit.models.interfaces import Attention, NoOptions, attend
+from nmtkit.models.interfaces import Attention, NoOptions, attend, per_memory_row
 from nmtkit.registry import ATTENTION
 
 
@@ -15,6 +17,7 @@ class DotAttention(Attention):
     """score(h, s) = h^T s; query and memory sizes must match."""
 
     Config = NoOptions
+    shares_memory = True
 
     def __init__(self, cfg: NoOptions, query_size: int, memory_size: int):
         super().__init__()
@@ -25,20 +28,30 @@ class DotAttention(Attention):
             )
 
     def forward(self, query, memory, mask, keys=None, coverage=None):
-        scores = torch.bmm(memory, query.unsqueeze(2)).squeeze(2)
+        scores = torch.bmm(per_memory_row(query, memory), memory.transpose(1, 2))
         return attend(scores, memory, mask)
 
 
 @ATTENTION.register("general")
 class GeneralAttention(Attention):
-    """score(h, s) = h^T W s (multiplicative); W maps the query into memory space."""
+    """score(h, s) = h^T W s (multiplicative). ``W^T s`` (the keys) is computed once per
+    sentence by :meth:`precompute`, not ``W h`` at every step for every beam."""
 
     Config = NoOptions
+    shares_memory = True
 
     def __init__(self, cfg: NoOptions, query_size: int, memory_size: int):
         super().__init__()
         self.proj = nn.Linear(query_size, memory_size, bias=False)
 
+    def precompute(self, memory: torch.Tensor) -> torch.Tensor:
+        """(batch, src_len, d_query): each memory vector mapped into query space."""
+        weight = self.proj.weight
+        if callable(weight):  # an int8 (dynamically quantized) layer: its weight() method
+            weight = weight().dequantize()
+        return torch.matmul(memory, weight.to(memory.dtype))
+
     def forward(self, query, memory, mask, keys=None, coverage=None):
-        scores = torch.bmm(memory, self.proj(query).unsqueeze(2)).squeeze(2)
+        keys = self.precompute(memory) if keys is None else keys
+        scores = torch.bmm(per_memory_row(query, memory).to(keys.dtype), keys.transpose(1, 2))
         return attend(scores, memory, mask)

@@ -10,7 +10,7 @@ from torch import nn
 
 from nmtkit.checks import ranged
 from nmtkit.errors import ConfigError
-from nmtkit.models.interfaces import Attention, NoOptions, attend
+from nmtkit.models.interfaces import Attention, NoOptions, attend, per_memory_row
 from nmtkit.models.transformer_layers import TransformerAttention
 from nmtkit.registry import ATTENTION
 
@@ -21,6 +21,7 @@ class ScaledDotAttention(Attention):
     when the sizes differ."""
 
     Config = NoOptions
+    shares_memory = True
 
     def __init__(self, cfg: NoOptions, query_size: int, memory_size: int):
         super().__init__()
@@ -29,8 +30,8 @@ class ScaledDotAttention(Attention):
         self.scale = 1.0 / math.sqrt(memory_size)
 
     def forward(self, query, memory, mask, keys=None, coverage=None):
-        q = self.proj(query) * self.scale
-        scores = torch.bmm(memory, q.unsqueeze(2)).squeeze(2)
+        q = per_memory_row(self.proj(query) * self.scale, memory)
+        scores = torch.bmm(q, memory.transpose(1, 2))
         return attend(scores, memory, mask)
 
 
@@ -47,6 +48,7 @@ class MultiHeadAttention(Attention):
     multi-head layer, one query per step); the returned weights are the heads' average."""
 
     Config = MultiHeadConfig
+    shares_memory = True
 
     def __init__(self, cfg: MultiHeadConfig, query_size: int, memory_size: int):
         super().__init__()
@@ -63,6 +65,7 @@ class MultiHeadAttention(Attention):
 
     def forward(self, query, memory, mask, keys=None, coverage=None):
         k, v = self.precompute(memory) if keys is None else keys
-        out, weights = self.core.attend(self.to_memory(query).unsqueeze(1), k, v,
+        # a memory row's k queries are its k query positions
+        out, weights = self.core.attend(per_memory_row(self.to_memory(query), memory), k, v,
                                         mask[:, None, None, :])
-        return out.squeeze(1), weights.mean(1).squeeze(1)
+        return out.flatten(0, 1), weights.mean(1).flatten(0, 1)

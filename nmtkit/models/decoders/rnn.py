@@ -11,6 +11,7 @@ g = sigmoid(w [c_t; h_t; y_{t-1}]); this needs one vocabulary for source and tar
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -19,6 +20,7 @@ from torch import nn
 from nmtkit.checks import one_of, ranged
 from nmtkit.data.vocab import PAD
 from nmtkit.errors import ConfigError
+from nmtkit.models.input_table import InputTable
 from nmtkit.models.interfaces import (
     Decoder,
     DecoderContext,
@@ -45,12 +47,12 @@ class RNNDecoderConfig:
 @dataclass
 class RNNDecoderState(DecoderState):
     """hidden / cell: (layers, batch, hidden); feed: (batch, hidden) attentional output;
-    keys: the attention's per-sentence precomputation; coverage: (batch, src_len) or None."""
+    coverage: (batch, src_len) or None. (The attention's per-sentence precomputation is
+    the encoder output's cache, see :meth:`RNNDecoder.prepare`.)"""
 
     hidden: torch.Tensor
     cell: torch.Tensor | None
     feed: torch.Tensor
-    keys: torch.Tensor | tuple | None = None
     coverage: torch.Tensor | None = None
 
     layer_first_fields = ("hidden", "cell")
@@ -82,6 +84,7 @@ class RNNDecoder(Decoder):
             cell_cls(in_size if i == 0 else hidden, hidden) for i in range(cfg.layers)
         )
         self.n_states = n_states(cfg.cell)
+        self.input_table = InputTable()  # the first cell at decoding time (input feeding)
         self.bridge = ctx.build_bridge(hidden, cfg.layers, self.n_states)
         self.attention = ctx.build_attention(hidden)
         self.att_out = nn.Linear(ctx.memory_size + hidden, hidden, bias=False)
@@ -101,6 +104,16 @@ class RNNDecoder(Decoder):
                                   "set model.share_embeddings (and nmtkit build-vocab --shared)")
             self.copy_gate = nn.Linear(ctx.memory_size + hidden + ctx.embed.dim, 1)
 
+    @property
+    def shares_source(self) -> bool:
+        """Beams share their sentence's memory where the attention type takes k queries per
+        memory row (every built-in type)."""
+        return self.attention.shares_memory
+
+    def prepare(self, enc: EncoderOutput) -> EncoderOutput:
+        """The attention's keys, computed once per sentence, as ``enc.cache``."""
+        return dataclasses.replace(enc, cache=self.attention.precompute(enc.memory))
+
     def start_state(self, enc: EncoderOutput, capacity: int | None = None) -> RNNDecoderState:
         batch = enc.memory.size(0)
         states = self.bridge(enc.final, batch, enc.memory)
@@ -109,25 +122,34 @@ class RNNDecoder(Decoder):
         if self.attention.uses_coverage:
             coverage = enc.memory.new_zeros(batch, enc.memory.size(1))
         return RNNDecoderState(states[0], states[1] if self.n_states == 2 else None, feed,
-                               self.attention.precompute(enc.memory), coverage)
+                               coverage)
 
-    def _advance(self, emb: torch.Tensor, state: RNNDecoderState, enc: EncoderOutput) -> _Step:
-        """One step from embedded inputs (batch, embed_dim)."""
-        x = torch.cat([emb, state.feed], dim=-1) if self.cfg.input_feeding else emb
+    def _advance(self, emb: torch.Tensor, state: RNNDecoderState, enc: EncoderOutput,
+                 tokens: torch.Tensor | None = None) -> _Step:
+        """One step from embedded inputs (batch, embed_dim), whose ``tokens`` (batch,), when
+        given, allow the first LSTM cell's table (:mod:`nmtkit.models.input_table`)."""
+        table = (tokens is not None and self.cfg.input_feeding
+                 and self.input_table.usable(self.cells[0], self.embed.table.weight, emb))
+        x = torch.cat([emb, state.feed], dim=-1) if self.cfg.input_feeding and not table \
+            else emb
         hs, cs = [], []
         for i, cell in enumerate(self.cells):
-            if self.n_states == 2:
+            if i == 0 and table:
+                h, c = self.input_table.step(cell, self.embed.table.weight, tokens, state.feed,
+                                             state.hidden[0], state.cell[0])
+                cs.append(c)
+            elif self.n_states == 2:
                 h, c = cell(x, (state.hidden[i], state.cell[i]))
                 cs.append(c)
             else:
                 h = cell(x, state.hidden[i])
             hs.append(h)
             x = self.dropout(h) if i + 1 < len(self.cells) else h
-        context, weights = self.attention(x, enc.memory, enc.mask, state.keys, state.coverage)
+        keys = enc.cache if enc.cache is not None else self.attention.precompute(enc.memory)
+        context, weights = self.attention(x, enc.memory, enc.mask, keys, state.coverage)
         out = self.dropout(torch.tanh(self.att_out(torch.cat([context, x], dim=-1))))
         coverage = state.coverage + weights if state.coverage is not None else None
-        new = RNNDecoderState(torch.stack(hs), torch.stack(cs) if cs else None, out,
-                              state.keys, coverage)
+        new = RNNDecoderState(torch.stack(hs), torch.stack(cs) if cs else None, out, coverage)
         return _Step(new, weights, context, x)
 
     def _scores(self, feed, step: _Step, emb, enc, log_probs: bool) -> torch.Tensor:
@@ -139,12 +161,16 @@ class RNNDecoder(Decoder):
         gate_in = torch.cat([step.context, step.top, emb], dim=-1)
         gate = torch.sigmoid(self.copy_gate(gate_in)).float()  # (..., 1)
         probs = gate * torch.softmax(logits.float(), dim=-1)
-        probs = probs.scatter_add(-1, enc.src_tokens, (1 - gate) * step.weights.float())
+        src = enc.src_tokens
+        if src.size(0) != probs.size(0):  # beams sharing their sentence's source
+            src = src.repeat_interleave(probs.size(0) // src.size(0), dim=0)
+        probs = probs.scatter_add(-1, src, (1 - gate) * step.weights.float())
         return torch.log(probs.clamp_min(1e-12))
 
     def forward(self, tgt_in: torch.Tensor, enc: EncoderOutput,
                 teacher_forcing: float = 1.0) -> DecoderOutput:
         emb = self.embed(tgt_in)
+        enc = self.prepare(enc)
         state = self.start_state(enc)
         outs, steps = [], []
         aux = None
@@ -181,7 +207,7 @@ class RNNDecoder(Decoder):
 
     def step(self, prev: torch.Tensor, state: RNNDecoderState, enc: EncoderOutput) -> StepOutput:
         emb = self.embed(prev)
-        step = self._advance(emb, state, enc)
+        step = self._advance(emb, state, enc, prev)
         log_probs = self._scores(step.state.feed, step, emb, enc, log_probs=True)
         return StepOutput(log_probs, step.state, step.weights)
 
@@ -191,5 +217,5 @@ class RNNDecoder(Decoder):
 
     def step_features(self, prev: torch.Tensor, state: RNNDecoderState,
                       enc: EncoderOutput) -> StepOutput:
-        step = self._advance(self.embed(prev), state, enc)
+        step = self._advance(self.embed(prev), state, enc, prev)
         return StepOutput(step.state.feed, step.state, step.weights)

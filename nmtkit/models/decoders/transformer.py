@@ -8,7 +8,8 @@ Pre-norm ends with a final layer norm; p(y_t) = softmax(W_o x_t).
 
 Step-by-step decoding keeps each layer's self-attention keys and values of the tokens
 decoded so far, and the cross-attention keys and values of the memory (projected once,
-in ``start_state``), so a step costs one position per layer. The self-attention cache
+in ``prepare``, and shared by a sentence's beams: its k beams are k query positions of
+one cross-attention), so a step costs one position per layer. The self-attention cache
 either grows by one position per step or, with ``start_state(enc, capacity=T)``, is
 allocated for T steps (and grown by ``grow_state``), written in place and read through a
 mask, so that every step has the same shapes (what a compiled decoding loop needs).
@@ -57,15 +58,12 @@ class TransformerDecoderState(DecoderState):
 
     self_keys / self_values: self-attention keys and values of the tokens decoded so far
                              (len = the number of steps taken, or the capacity);
-    cross_keys / cross_values: the memory projected for cross-attention (len = src_len);
     steps: None for growing caches; for fixed-capacity caches, (batch,) the number of steps
            taken (the same in every row), which is also the slot the next step writes.
     """
 
     self_keys: Tensors
     self_values: Tensors
-    cross_keys: Tensors
-    cross_values: Tensors
     steps: torch.Tensor | None = None
 
     @property
@@ -107,7 +105,17 @@ class TransformerDecoderLayer(nn.Module):
             keys = torch.cat([past[0], keys], dim=2)
             values = torch.cat([past[1], values], dim=2)
         x = self.self_res.output(x, self.self_attn.attend(h, keys, values, self_mask)[0])
-        context, weights = self.cross_attn.attend(self.cross_res.input(x), *cross_kv, src_mask)
+        h = self.cross_res.input(x)
+        rows = cross_kv[0].size(0)
+        if h.size(0) == rows:
+            context, weights = self.cross_attn.attend(h, *cross_kv, src_mask)
+        else:  # k beams per memory row: the row's k * len queries, then back per beam
+            batch, length, d_model = h.shape
+            context, weights = self.cross_attn.attend(h.reshape(rows, -1, d_model), *cross_kv,
+                                                      src_mask)
+            context = context.reshape(batch, length, d_model)
+            weights = weights.transpose(1, 2).reshape(batch, length, -1, weights.size(-1))
+            weights = weights.transpose(1, 2)
         x = self.cross_res.output(x, context)
         x = self.ff_res.output(x, self.ff(self.ff_res.input(x)))
         return x, keys, values, weights
@@ -125,6 +133,7 @@ class TransformerDecoder(Decoder):
     Config = TransformerDecoderConfig
     supports_scheduled_sampling = False
     fixed_shape_state = True  # with start_state(capacity=...)
+    shares_source = True
 
     def __init__(self, cfg: TransformerDecoderConfig, ctx: DecoderContext):
         super().__init__()
@@ -181,6 +190,10 @@ class TransformerDecoder(Decoder):
                                         self._cross(enc.memory), enc.mask[:, None, None, :])
         return DecoderOutput(self.generator(x), attention=weights.mean(dim=1))
 
+    def prepare(self, enc: EncoderOutput) -> EncoderOutput:
+        """Each layer's cross-attention keys and values, as ``enc.cache``."""
+        return dataclasses.replace(enc, cache=tuple(self._cross(enc.memory)))
+
     def start_state(self, enc: EncoderOutput,
                     capacity: int | None = None) -> TransformerDecoderState:
         batch = enc.memory.size(0)
@@ -192,10 +205,8 @@ class TransformerDecoder(Decoder):
         steps = None
         if capacity is not None:
             steps = torch.zeros(batch, dtype=torch.long, device=enc.memory.device)
-        cross = self._cross(enc.memory)
         return TransformerDecoderState(tuple(caches[:n]) if capacity else (caches[0],) * n,
                                        tuple(caches[n:]) if capacity else (caches[0],) * n,
-                                       tuple(k for k, _ in cross), tuple(v for _, v in cross),
                                        steps)
 
     def grow_state(self, state: TransformerDecoderState,
@@ -225,7 +236,7 @@ class TransformerDecoder(Decoder):
                       enc: EncoderOutput) -> StepOutput:
         x = self._inputs(prev.unsqueeze(1), state.position)
         past = list(zip(state.self_keys, state.self_values))
-        cross = list(zip(state.cross_keys, state.cross_values))
+        cross = enc.cache if enc.cache is not None else self._cross(enc.memory)
         self_mask = slot = steps = None
         if state.steps is not None:  # fixed capacity: write slot `steps`, read slots <= it
             slots = torch.arange(state.self_keys[0].size(2), device=prev.device)
