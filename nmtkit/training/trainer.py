@@ -34,6 +34,7 @@ from nmtkit.training.checkpoints import CheckpointKeeper
 from nmtkit.training.fine_tune import init_from
 from nmtkit.training.interrupts import StopRequests
 from nmtkit.training.loss import token_loss
+from nmtkit.training.memory import release_free_memory
 from nmtkit.training.metrics_log import MetricsLog, keep_until
 from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
 from nmtkit.training.reports import StepReport, TrainCallbacks, TrainResult
@@ -277,6 +278,7 @@ class Trainer:
                 stop = self.dist.any(self._limit_reached(elapsed)
                                      or self.stops.signum is not None, self.device)
                 if self.step % tc.log_every == 0 or stop:
+                    release_free_memory()
                     now = time.time()
                     progress = self._progress(elapsed, len(batches))
                     report = StepReport(
