@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 
 from nmtkit.config import load_config
+from nmtkit.data.batching import token_batches
 from nmtkit.precision import autocast
 from nmtkit.training import trainer as trainer_module
 from nmtkit.training.loss import token_loss
@@ -67,8 +68,6 @@ class Probes(TrainCallbacks):
     def fixed_batch_ms(self) -> float:
         t = self.trainer
         if self.fixed is None:
-            from nmtkit.data.batching import token_batches
-
             tc = t.config.train
             lengths = (t.train_data.src.lengths, t.train_data.tgt.lengths)
             first = token_batches(*lengths, tc.batch_tokens, torch.Generator().manual_seed(0),

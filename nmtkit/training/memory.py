@@ -3,8 +3,8 @@
 Batches of many shapes leave glibc's heap with free blocks between live ones, which it
 keeps: on Multi30k's RNN, training's resident memory grew from 1.3 to 2.3 GiB over 10
 minutes with no more live memory. ``malloc_trim(0)`` at each log window returns those
-pages, and memory stayed at 1.25-1.31 GiB over the same steps, at the same tokens/s
-(``bench/train_drift.py``). Elsewhere (no glibc) it does nothing.
+pages, and memory stayed at 1.2-1.3 GiB over the same steps, with tokens/s within the
+spread of runs on this machine (``bench/train_drift.py``). Elsewhere (no glibc) it does nothing.
 """
 
 from __future__ import annotations
