@@ -128,8 +128,7 @@ class Translator:
         with autocast(self.precision, self.device):
             hyps = decode_batch(self.loaded.model, batch, self.opts.search, self.device, runner,
                                 self.lexicon)
-        after = self.compile.stats
-        return hyps, CompileStats(after.graphs - before.graphs, after.seconds - before.seconds)
+        return hyps, self.compile.stats - before
 
     def _decode(self, seqs: list[list[int]]) -> list[list[Hypothesis]]:
         """Hypotheses for each id sequence, in order: batch by batch here, or the batches
@@ -147,8 +146,7 @@ class Translator:
             done = ((idx, self.decode_batch([seqs[i] for i in idx], self.lines_done))
                     for idx in batches)
         for idx, (hyps, stats) in done:
-            self._stats.graphs += stats.graphs
-            self._stats.seconds += stats.seconds
+            self._stats += stats
             for i, h in zip(idx, hyps):
                 results[i] = h
         return results

@@ -24,6 +24,13 @@ def _has_cpp_compiler() -> bool:
 needs_cpp_compiler = pytest.mark.skipif(not _has_cpp_compiler(),
                                         reason="torch.compile on CPU needs a C++ compiler")
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_dir(tmp_path_factory):
+    """nmtkit's cache (saved compiled steps, inductor's kernels) in a folder of this test
+    session, never the user's."""
+    os.environ["NMTKIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("nmtkit-cache"))
+
+
 TINY_CONFIG = """
 model:
   embed_dim: 16

@@ -57,8 +57,11 @@ def translate(
     with load_translator(model_dir, opts, on_warning=warn) as translator:
         _run(translator, input, output, source)
     stats = translator.compile_stats
-    if stats.graphs:
-        info(f"compiled decoding loop: {stats.graphs} graphs compiled in {stats.seconds:.1f}s")
+    if stats.graphs or stats.loaded:
+        loaded = (f", {stats.loaded} loaded from the cache in {stats.load_seconds:.1f}s"
+                  if stats.loaded else "")
+        info(f"compiled decoding loop: {stats.graphs} graphs compiled in {stats.seconds:.1f}s"
+             f"{loaded}")
 
 
 def _run(translator, input, output, source) -> None:

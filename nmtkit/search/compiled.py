@@ -3,9 +3,10 @@
 
 On CPU, inductor turns each step into C++ kernels (the matrix products stay oneDNN / MKL
 calls); on CUDA into Triton kernels replayed as CUDA graphs. Each (rows, source,
-capacity) bucket, strategy and precision compiles once per process; inductor's on-disk
-cache makes a later process's compiles cheaper. :class:`CompileStats` counts the graphs and
-the time they took.
+capacity) bucket, strategy and precision compiles once; on CPU the compiled step is saved
+in the user's cache and a later process loads it instead of compiling it again
+(:mod:`nmtkit.search.saved_steps`). :class:`CompileStats` counts the graphs compiled and
+loaded and the time they took.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import torch
 
 from nmtkit.errors import NmtkitError
 from nmtkit.search.loop import Runner
 from nmtkit.search.options import SearchOptions
+from nmtkit.search.saved_steps import SavedSteps, steps_dir, use_persistent_inductor_cache
 from nmtkit.translate_options import COMPILE_MODES
 
 # Graphs per step function (buckets of rows x source x capacity, per precision) and in all;
@@ -32,10 +34,18 @@ ACCUMULATED_LIMIT = 1024
 class CompileStats:
     graphs: int = 0  # graphs compiled (one per bucket and strategy)
     seconds: float = 0.0  # wall time of the steps that compiled (tracing + code generation)
+    loaded: int = 0  # graphs loaded from the cache of compiled steps instead
+    load_seconds: float = 0.0  # wall time of the steps that loaded
+
+    def __add__(self, other: CompileStats) -> CompileStats:
+        return CompileStats(*(a + b for a, b in zip(astuple(self), astuple(other))))
+
+    def __sub__(self, other: CompileStats) -> CompileStats:
+        return CompileStats(*(a - b for a, b in zip(astuple(self), astuple(other))))
 
 
 _process = CompileStats()  # graphs compiled in this process (seconds unused)
-_compiled: dict = {}  # step function -> its torch.compile wrapper, shared by every runner
+_compiled: dict = {}  # (step function, cuda) -> its compiled version, shared by every runner
 
 
 def _backend(graph, example_inputs):
@@ -49,8 +59,12 @@ def _backend(graph, example_inputs):
                       config_patches={"triton.cudagraphs": True} if cuda else {})
 
 
-def _compile(fn):
-    if fn not in _compiled:
+def _compile(fn, cuda: bool):
+    """``fn`` compiled: on CPU each bucket's step saved to and loaded from the user's cache
+    (:mod:`nmtkit.search.saved_steps`); on CUDA (CUDA graphs, not saved) torch.compile as
+    it is."""
+    if (fn, cuda) not in _compiled:
+        use_persistent_inductor_cache()  # before torch._dynamo's import sets inductor's
         config = torch._dynamo.config
         for name, limit in (("recompile_limit", RECOMPILE_LIMIT),
                             ("cache_size_limit", RECOMPILE_LIMIT),
@@ -58,29 +72,39 @@ def _compile(fn):
                             ("accumulated_cache_size_limit", ACCUMULATED_LIMIT)):
             if hasattr(config, name):
                 setattr(config, name, max(getattr(config, name), limit))
-        _compiled[fn] = torch.compile(fn, backend=_backend, dynamic=False)
-    return _compiled[fn]
+        if cuda:
+            _compiled[fn, cuda] = torch.compile(fn, backend=_backend, dynamic=False)
+        else:
+            _compiled[fn, cuda] = SavedSteps(fn, _backend, steps_dir())
+    return _compiled[fn, cuda]
+
+
+def _loaded() -> int:
+    return sum(getattr(step, "loaded", 0) for step in _compiled.values())
 
 
 class CompiledRunner:
     """Calls step functions through torch.compile (static shapes), counting the graphs it
-    made compile. Graphs are kept per process, so a second runner (another Translator)
-    reuses the buckets the first compiled."""
+    made compile and those it loaded from the cache. Graphs are kept per process, so a
+    second runner (another Translator) reuses the buckets the first compiled."""
 
     def __init__(self, device: torch.device):
         self.stats = CompileStats()
         self.cuda = device.type == "cuda"
 
     def __call__(self, fn, *args):
-        compiled = _compile(fn)
-        before = _process.graphs
+        compiled = _compile(fn, self.cuda)
+        graphs, loaded = _process.graphs, _loaded()
         start = time.perf_counter()
         if self.cuda:
             torch.compiler.cudagraph_mark_step_begin()
         out = compiled(*args)
-        if _process.graphs != before:
-            self.stats.graphs += _process.graphs - before
+        if _process.graphs != graphs:
+            self.stats.graphs += _process.graphs - graphs
             self.stats.seconds += time.perf_counter() - start
+        elif _loaded() != loaded:
+            self.stats.loaded += _loaded() - loaded
+            self.stats.load_seconds += time.perf_counter() - start
         return out
 
 

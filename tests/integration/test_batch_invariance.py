@@ -37,23 +37,32 @@ def test_the_compiled_loop_gives_the_eager_lines(which, beam, tiny_model, tiny_t
         opts = TranslateOptions(SearchOptions(beam=beam, max_len=20), compile=mode)
         translator = api.load_translator(model_dir, opts)
         outputs.append([t.text for t in translator.translate_lines(lines)])
-    graphs = translator.compile_stats.graphs
-    assert graphs >= 1  # it did compile
+    stats = translator.compile_stats
+    assert stats.graphs + stats.loaded >= 1  # compiled steps ran (made or from the cache)
     assert outputs[0] == outputs[1]
     # The same buckets again (a new strategy object per batch) compile nothing more.
     assert [t.text for t in translator.translate_lines(lines)] == outputs[1]
-    assert translator.compile_stats.graphs == graphs
+    assert (translator.compile_stats.graphs, translator.compile_stats.loaded) == \
+        (stats.graphs, stats.loaded)
 
 
 @needs_cpp_compiler
-def test_translate_compile_on_through_the_cli(tiny_model):
+def test_translate_compile_on_through_the_cli_and_a_later_run_loads_the_steps(tiny_model,
+                                                                              tmp_path):
     text = "".join(s + "\n" for s, _ in reversal_pairs(30, seed=23, lo=1, hi=10))
-    off = run_cli("translate", "-m", str(tiny_model), "--compile", "off", input=text)
-    on = run_cli("translate", "-m", str(tiny_model), "--compile", "on", input=text)
+    cache = {"NMTKIT_CACHE_DIR": str(tmp_path)}
+    args = ("translate", "-m", str(tiny_model), "--workers", "1", "--compile")
+    off = run_cli(*args, "off", input=text, env=cache)
+    on = run_cli(*args, "on", input=text, env=cache)
     assert on.stdout == off.stdout and on.stdout.count("\n") == 30
-    assert re.fullmatch(r"nmtkit: compiled decoding loop: \d+ graphs compiled in [\d.]+s\n",
+    made = re.fullmatch(r"nmtkit: compiled decoding loop: (\d+) graphs compiled in [\d.]+s\n",
                         on.stderr)
+    assert made and int(made[1]) >= 1
     assert off.stderr == ""
+    again = run_cli(*args, "on", input=text, env=cache)  # a later process: from the cache
+    assert again.stdout == off.stdout
+    assert re.fullmatch(rf"nmtkit: compiled decoding loop: 0 graphs compiled in 0.0s, "
+                        rf"{made[1]} loaded from the cache in [\d.]+s\n", again.stderr)
 
 
 @needs_cpp_compiler
