@@ -9,7 +9,7 @@ from nmtkit.config import Config, load_config
 from nmtkit.data.build_vocab import VocabOptions, VocabReport, build_vocab
 from nmtkit.data.preprocess import PreprocessOptions, PreprocessReport, preprocess
 from nmtkit.errors import DataError
-from nmtkit.metrics import METRICS, Score, corpus_scores
+from nmtkit.metrics import METRICS, Score, corpus_scores, sentence_scores
 
 __all__ = [
     "PreprocessOptions",
@@ -17,10 +17,12 @@ __all__ = [
     "VocabOptions",
     "VocabReport",
     "build_vocab",
+    "compare",
     "load_config",
     "load_translator",
     "preprocess",
     "score",
+    "score_sentences",
     "train",
 ]
 
@@ -58,10 +60,36 @@ def load_translator(model_dir: Path, options, on_warning=None):
     return Translator(loaded, options, on_warning)
 
 
-def score(hyps: Iterable[str], refs: list[str], metrics=METRICS, hyp_name: str = "hypotheses",
-          ref_name: str = "references") -> list[Score]:
-    hyps = list(hyps)
+def _same_length(hyps: list[str], refs: list[str], hyp_name: str, ref_name: str) -> None:
     if len(hyps) != len(refs):
         raise DataError(f"{hyp_name} has {len(hyps)} lines but {ref_name} has {len(refs)}; "
                         "they must have the same number of lines")
+
+
+def score(hyps: Iterable[str], refs: list[str], metrics=METRICS, hyp_name: str = "hypotheses",
+          ref_name: str = "references") -> list[Score]:
+    """Corpus scores of ``hyps`` against ``refs``."""
+    hyps = list(hyps)
+    _same_length(hyps, refs, hyp_name, ref_name)
     return corpus_scores(hyps, refs, metrics)
+
+
+def score_sentences(hyps: Iterable[str], refs: list[str], metrics=METRICS,
+                    hyp_name: str = "hypotheses", ref_name: str = "references"
+                    ) -> list[dict[str, float]]:
+    """Each line's scores against its reference line (BLEU with effective order)."""
+    hyps = list(hyps)
+    _same_length(hyps, refs, hyp_name, ref_name)
+    return sentence_scores(hyps, refs, metrics)
+
+
+def compare(systems: list[tuple[str, list[str]]], refs: list[str], metrics=METRICS,
+            test: str = "bootstrap", samples: int = 0, seed: int = 12345,
+            ref_name: str = "references"):
+    """Paired significance test of each system after the first against the first, per
+    metric (:func:`nmtkit.significance.paired_test`)."""
+    from nmtkit.significance import paired_test
+
+    for name, hyps in systems:
+        _same_length(hyps, refs, name, ref_name)
+    return paired_test(systems, refs, list(metrics), test, samples, seed)

@@ -1,9 +1,11 @@
 """Translating a byte stream into text lines: exactly one output line per input line, in
 input order (``--n-best N``: N lines per input line, each numbered with its input line; an
-empty or whitespace-only line has one translation, the empty one, so it gets one line)."""
+empty or whitespace-only line has one translation, the empty one, so it gets one line;
+``--output-format jsonl``: one JSON object per input line, whatever ``--n-best``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import BinaryIO, TextIO
 
@@ -16,7 +18,15 @@ def one_line(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ")
 
 
-def format_translation(t: Translation, index: int, n_best: int) -> str:
+def format_translation(t: Translation, index: int, n_best: int, fmt: str = "text") -> str:
+    """The output of input line ``index`` (0-based): text line(s), or one JSON line."""
+    if fmt == "jsonl":
+        return json.dumps({
+            "line": index + 1, "translation": one_line(t.text), "score": t.score,
+            "n_best": [{"translation": one_line(text), "score": score}
+                       for text, score in t.n_best],
+            "source_pieces": t.source_pieces, "pieces": t.pieces,
+        }, ensure_ascii=False) + "\n"
     if n_best > 1:
         return "".join(f"{index} ||| {one_line(text)} ||| {score:.4f}\n"
                        for text, score in t.n_best)
@@ -35,10 +45,11 @@ def translate_stream(translator: Translator, source: BinaryIO, name: str, out: T
     gets its output line.
     """
     lines = decode_lines(source, name, on_invalid=on_warning or (lambda msg: None))
-    n_best = translator.opts.search.n_best
+    n_best, fmt = translator.opts.search.n_best, translator.opts.output_format
     index = 0
     for chunk in translator.stream(lines):
-        out.write("".join(format_translation(t, index + i, n_best) for i, t in enumerate(chunk)))
+        out.write("".join(format_translation(t, index + i, n_best, fmt)
+                          for i, t in enumerate(chunk)))
         out.flush()
         index += len(chunk)
         if on_progress is not None:

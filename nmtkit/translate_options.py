@@ -11,6 +11,7 @@ from nmtkit.config import PRECISIONS
 from nmtkit.search.options import SearchOptions
 
 COMPILE_MODES = ("auto", "on", "off")
+OUTPUT_FORMATS = ("text", "jsonl")
 
 
 @dataclass
@@ -46,6 +47,12 @@ class TranslateOptions:
         "auto", COMPILE_MODES,
         help="torch.compile the decoding loop: on, off, or auto (only where it was measured "
              "faster; see README).")
+
+    # What each input line gives: its text line(s), or one JSON object (jsonl).
+    output_format: str = one_of(
+        "text", OUTPUT_FORMATS,
+        help="text (one line per input line; N with --n-best) or jsonl (one JSON object per "
+             "input line: translation, score, n-best list, source and target pieces).")
 
     def __post_init__(self):
         check_fields(self, cli_name)

@@ -8,7 +8,7 @@ take, and their translations are joined (with a warning through ``on_warning``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import islice
 
 import torch
@@ -32,6 +32,8 @@ class Translation:
     score: float
     n_best: list[tuple[str, float]]  # (text, score), best first; one entry unless n_best > 1
     segments: int  # > 1 when the line was split because it was too long
+    source_pieces: list[str] = field(default_factory=list)  # what the model read
+    pieces: list[str] = field(default_factory=list)  # the best translation's target pieces
 
 
 def _check_int8(opts: TranslateOptions, device: torch.device) -> str:
@@ -161,9 +163,11 @@ class Translator:
         lm = self.loaded
         seqs: list[list[int]] = []
         owners: list[int] = []
+        sources: list[list[str]] = []
         for i, line in enumerate(lines):
             text = normalize(line)
-            ids = lm.src_vocab.encode(lm.src_tokenizer.encode(text)) if text else []
+            sources.append(lm.src_tokenizer.encode(text) if text else [])
+            ids = lm.src_vocab.encode(sources[-1]) if text else []
             segs = self._segments(ids)
             if len(segs) > 1:
                 self.on_warning(
@@ -176,14 +180,17 @@ class Translator:
         for owner, h in zip(owners, hyps):
             parts[owner].append(h)
         out = []
-        for segs in parts:
-            n_best = []
+        for segs, source in zip(parts, sources, strict=True):
+            n_best, best = [], []
             for rank in range(len(segs[0])):
-                texts = [lm.tgt_tokenizer.decode(lm.tgt_vocab.decode(s[rank].tokens))
-                         for s in segs]
+                pieces = [lm.tgt_vocab.decode(s[rank].tokens) for s in segs]
+                texts = [lm.tgt_tokenizer.decode(p) for p in pieces]
                 score = sum(s[rank].score for s in segs)
                 n_best.append((" ".join(t for t in texts if t), score))
-            out.append(Translation(n_best[0][0], n_best[0][1], n_best, len(segs)))
+                if rank == 0:
+                    best = [piece for p in pieces for piece in p]
+            out.append(Translation(n_best[0][0], n_best[0][1], n_best, len(segs), source,
+                                   best))
         self.lines_done += len(lines)
         return out
 

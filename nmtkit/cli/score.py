@@ -1,4 +1,5 @@
-"""nmtkit score: BLEU, chrF and TER of hypotheses against references."""
+"""nmtkit score: BLEU, chrF and TER of hypotheses against references; per sentence, or
+several systems compared with paired significance tests."""
 
 from __future__ import annotations
 
@@ -9,20 +10,34 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    app.command("score", help="Score hypotheses (stdin or --hyp) against --ref: BLEU, chrF, TER.")(
-        score)
+    app.command("score", help="Score hypotheses (stdin or --hyp) against --ref: BLEU, chrF, "
+                "TER; per line with --sentence; several --hyp compared with "
+                "--paired-bootstrap or --paired-ar.")(score)
 
 
 def score(
     ref: Path = typer.Option(..., "--ref", "-r", help="Reference text, one line per hypothesis."),
-    hyp: Path | None = typer.Option(None, "--hyp", help="Hypotheses (default: stdin)."),
+    hyp: list[Path] | None = typer.Option(
+        None, "--hyp", help="Hypotheses (default: stdin); repeat to compare systems, the "
+        "first being the baseline."),
     metrics: str = typer.Option("bleu,chrf,ter", help="Comma-separated: bleu, chrf, ter."),
-    json_out: bool = typer.Option(False, "--json", help="One JSON object for machines."),
+    sentence: bool = typer.Option(False, "--sentence",
+                                  help="Scores per line (BLEU with effective order)."),
+    paired_bootstrap: bool = typer.Option(
+        False, "--paired-bootstrap", help="Paired bootstrap resampling of each --hyp "
+        "against the first: p-values and 95% confidence intervals (sacrebleu's test)."),
+    paired_ar: bool = typer.Option(
+        False, "--paired-ar", help="Paired approximate randomisation, as above."),
+    samples: int = typer.Option(0, help="Bootstrap resamples or randomisation trials "
+                                "(0: sacrebleu's 1,000 and 10,000)."),
+    seed: int = typer.Option(12345, help="Seed of the resampling (at least 1)."),
+    json_out: bool = typer.Option(False, "--json", help="JSON for machines (JSON lines with "
+                                  "--sentence)."),
 ):
-    import json
 
-    from nmtkit.api import score as run
-    from nmtkit.errors import NmtkitError
+    from nmtkit import api
+    from nmtkit.checks import Range, check_value
+    from nmtkit.errors import ConfigError, NmtkitError
     from nmtkit.fileio import decode_lines, read_lines
     from nmtkit.metrics import METRICS
 
@@ -31,17 +46,93 @@ def score(
     if bad or not names:
         raise NmtkitError(f"--metrics: unknown {', '.join(bad) or '(none)'}; "
                           f"valid: {', '.join(METRICS)}")
+    check_value("--samples", samples, Range(lo=0))
+    check_value("--seed", seed, Range(lo=1))
+    tests = [t for t, on in (("bootstrap", paired_bootstrap), ("ar", paired_ar)) if on]
+    paths = list(hyp or [])
+    if tests and len(paths) < 2:
+        raise ConfigError(f"--paired-{'bootstrap' if paired_bootstrap else 'ar'}: needs at "
+                          f"least two --hyp files (the first is the baseline), got {len(paths)}")
+    if tests and sentence:
+        raise ConfigError("--sentence and --paired-*: choose one")
     refs = read_lines(ref)
-    if hyp is None:
-        hyps = list(decode_lines(sys.stdin.buffer, "<stdin>"))
+    if paths:
+        systems = [(str(p), read_lines(p)) for p in paths]
     else:
-        hyps = read_lines(hyp)
-    if not refs and not hyps:
-        raise NmtkitError(f"{ref} and {hyp or '<stdin>'} are both empty; nothing to score")
-    scores = run(hyps, refs, names, hyp_name=str(hyp or "<stdin>"), ref_name=str(ref))
-    if json_out:
-        typer.echo(json.dumps({s.metric: {"score": s.score, "signature": s.signature}
-                               for s in scores}))
+        systems = [("<stdin>", list(decode_lines(sys.stdin.buffer, "<stdin>")))]
+    if not refs and not any(h for _, h in systems):
+        raise NmtkitError(f"{ref} and {systems[0][0]} are both empty; nothing to score")
+
+    if tests:
+        for test in tests:
+            results = api.compare(systems, refs, names, test, samples, seed, ref_name=str(ref))
+            _print_comparisons(results, json_out)
+    elif sentence:
+        _print_sentences(systems, refs, names, str(ref), json_out)
     else:
-        for s in scores:
-            typer.echo(f"{s.text}  [{s.signature}]")
+        _print_corpus(systems, refs, names, str(ref), json_out)
+
+
+def _print_corpus(systems, refs, names, ref_name, json_out) -> None:
+    import json
+
+    from nmtkit import api
+
+    for name, hyps in systems:
+        scores = api.score(hyps, refs, names, hyp_name=name, ref_name=ref_name)
+        prefix = f"{name}: " if len(systems) > 1 else ""
+        if json_out:
+            out = {s.metric: {"score": s.score, "signature": s.signature} for s in scores}
+            typer.echo(json.dumps({"system": name, **out} if len(systems) > 1 else out))
+        else:
+            for s in scores:
+                typer.echo(f"{prefix}{s.text}  [{s.signature}]")
+
+
+def _print_sentences(systems, refs, names, ref_name, json_out) -> None:
+    """One line per hypothesis line: TSV with a header, or JSON lines."""
+    import json
+
+    from nmtkit import api
+
+    per_system = [api.score_sentences(h, refs, names, hyp_name=n, ref_name=ref_name)
+                  for n, h in systems]
+    several = len(systems) > 1
+    columns = [f"{n}:{m}" if several else m for n, _ in systems for m in names]
+    if not json_out:
+        typer.echo("\t".join(["line", *columns]))
+    for i in range(len(refs)):
+        if json_out:
+            row = {"line": i + 1}
+            if several:
+                row["systems"] = {n: s[i] for (n, _), s in zip(systems, per_system, strict=True)}
+            else:
+                row.update(per_system[0][i])
+            typer.echo(json.dumps(row))
+        else:
+            values = [f"{s[i][m]:.2f}" for s in per_system for m in names]
+            typer.echo("\t".join([str(i + 1), *values]))
+
+
+def _print_comparisons(results, json_out) -> None:
+    import json
+    from dataclasses import asdict
+
+    for c in results:
+        if json_out:
+            rows = [dict(asdict(r), significant=r.significant) for r in c.systems]
+            typer.echo(json.dumps({"metric": c.metric, "test": c.test,
+                                   "signature": c.signature, "systems": rows}))
+            continue
+        test = "paired bootstrap" if c.test == "bootstrap" else "paired approximate randomisation"
+        typer.echo(f"{c.metric.upper() if c.metric != 'chrf' else 'chrF'}, {test}  "
+                   f"[{c.signature}]")
+        width = max(len(r.name) for r in c.systems) + len(" (baseline)")
+        typer.echo(f"{'system':<{width}}  {'score':>7}  {'mean ± 95% CI':>16}  {'p-value':>8}")
+        for i, r in enumerate(c.systems):
+            name = f"{r.name} (baseline)" if i == 0 else r.name
+            ci = f"{r.mean:.2f} ± {r.ci:.2f}" if r.mean is not None else ""
+            p = "" if r.p_value is None else f"{r.p_value:.4f}"
+            verdict = "" if r.p_value is None else \
+                ("significant" if r.significant else "not significant")
+            typer.echo(f"{name:<{width}}  {r.score:>7.2f}  {ci:>16}  {p:>8}  {verdict}".rstrip())
