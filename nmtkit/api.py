@@ -22,6 +22,7 @@ __all__ = [
     "load_translator",
     "preprocess",
     "score",
+    "score_pairs",
     "score_sentences",
     "train",
 ]
@@ -93,3 +94,20 @@ def compare(systems: list[tuple[str, list[str]]], refs: list[str], metrics=METRI
     for name, hyps in systems:
         _same_length(hyps, refs, name, ref_name)
     return paired_test(systems, refs, list(metrics), test, samples, seed)
+
+
+def score_pairs(model_dir: Path, sources: list[str], targets: list[str], batch_size: int = 64,
+                device: str = "cpu", src_name: str = "sources", tgt_name: str = "targets",
+                on_skip=None):
+    """Each pair's log-probability under the model in ``model_dir``
+    (:func:`nmtkit.pair_scoring.score_pairs`), and the corpus totals."""
+    from nmtkit.device import resolve_device
+    from nmtkit.model_folder import ModelFolder
+    from nmtkit.pair_scoring import corpus_score
+    from nmtkit.pair_scoring import score_pairs as run
+
+    _same_length(targets, sources, tgt_name, src_name)
+    where = resolve_device(device)
+    loaded = ModelFolder(Path(model_dir)).load(where)
+    scores = run(loaded, sources, targets, batch_size, where, on_skip)
+    return scores, corpus_score(scores)

@@ -16,6 +16,7 @@ from nmtkit.cli import (
     build_vocab,
     components,
     export,
+    plot,
     preprocess,
     score,
     shortlist,
@@ -31,8 +32,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for module in (preprocess, build_vocab, train, average, shortlist, translate, score, export,
-               components):
+for module in (preprocess, build_vocab, train, average, shortlist, translate, score, plot,
+               export, components):
     module.register(app)
 
 # Exit statuses: 2 for a user error (bad input, option or file), 128 + N for signal N.

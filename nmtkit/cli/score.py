@@ -1,5 +1,6 @@
 """nmtkit score: BLEU, chrF and TER of hypotheses against references; per sentence, or
-several systems compared with paired significance tests."""
+several systems compared with paired significance tests; or (source, hypothesis) pairs
+scored by a model."""
 
 from __future__ import annotations
 
@@ -12,11 +13,19 @@ import typer
 def register(app: typer.Typer) -> None:
     app.command("score", help="Score hypotheses (stdin or --hyp) against --ref: BLEU, chrF, "
                 "TER; per line with --sentence; several --hyp compared with "
-                "--paired-bootstrap or --paired-ar.")(score)
+                "--paired-bootstrap or --paired-ar; or each (--src, --hyp) pair's "
+                "log-probability under a model with --model-dir.")(score)
 
 
 def score(
-    ref: Path = typer.Option(..., "--ref", "-r", help="Reference text, one line per hypothesis."),
+    ref: Path | None = typer.Option(None, "--ref", "-r",
+                                    help="Reference text, one line per hypothesis."),
+    model_dir: Path | None = typer.Option(
+        None, "--model-dir", "-m", help="Score each (--src, --hyp) pair with this model "
+        "instead: log-probability, average per piece, perplexity."),
+    src: Path | None = typer.Option(None, "--src", help="Sources of the pairs (--model-dir)."),
+    batch_size: int = typer.Option(64, help="Pairs per batch (--model-dir)."),
+    device: str = typer.Option("cpu", help="cpu, cuda, cuda:N (--model-dir)."),
     hyp: list[Path] | None = typer.Option(
         None, "--hyp", help="Hypotheses (default: stdin); repeat to compare systems, the "
         "first being the baseline."),
@@ -41,6 +50,12 @@ def score(
     from nmtkit.fileio import decode_lines, read_lines
     from nmtkit.metrics import METRICS
 
+    if model_dir is not None or src is not None:
+        _score_with_model(model_dir, src, list(hyp or []), ref, batch_size, device, json_out)
+        return
+    if ref is None:
+        raise ConfigError("--ref: needed (or --model-dir with --src, to score pairs with a "
+                          "model)")
     names = [m.strip().lower() for m in metrics.split(",") if m.strip()]
     bad = [m for m in names if m not in METRICS]
     if bad or not names:
@@ -136,3 +151,41 @@ def _print_comparisons(results, json_out) -> None:
             verdict = "" if r.p_value is None else \
                 ("significant" if r.significant else "not significant")
             typer.echo(f"{name:<{width}}  {r.score:>7.2f}  {ci:>16}  {p:>8}  {verdict}".rstrip())
+
+
+def _score_with_model(model_dir, src, paths, ref, batch_size, device, json_out) -> None:
+    """Each pair's scores (TSV with a header, or JSON lines); the corpus on stderr."""
+    import json
+
+    from nmtkit import api
+    from nmtkit.checks import Range, check_value
+    from nmtkit.cli.common import info, warn
+    from nmtkit.errors import ConfigError
+    from nmtkit.fileio import decode_lines, read_lines
+
+    if model_dir is None or src is None:
+        raise ConfigError(f"{'--src' if src is None else '--model-dir'}: needed to score "
+                          "pairs with a model (--model-dir M --src S --hyp H)")
+    if ref is not None or len(paths) > 1:
+        raise ConfigError("--model-dir: scores one --hyp (or stdin) against --src; --ref and "
+                          "several --hyp are for the metrics")
+    check_value("--batch-size", batch_size, Range(lo=1))
+    sources = read_lines(src)
+    name = str(paths[0]) if paths else "<stdin>"
+    targets = read_lines(paths[0]) if paths else list(decode_lines(sys.stdin.buffer, name))
+    scores, corpus = api.score_pairs(
+        model_dir, sources, targets, batch_size, device, str(src), name,
+        on_skip=lambda i, why: warn(f"{src}:{i + 1}: not scored ({why})"))
+    if not json_out:
+        typer.echo("line\tlogprob\tpieces\tavg_logprob\tperplexity")
+    for i, s in enumerate(scores):
+        if json_out:
+            typer.echo(json.dumps({"line": i + 1, "logprob": s.logprob, "pieces": s.pieces,
+                                   "avg_logprob": s.avg_logprob, "perplexity": s.perplexity}))
+        elif s.logprob is None:
+            typer.echo(f"{i + 1}\t\t{s.pieces}\t\t")
+        else:
+            typer.echo(f"{i + 1}\t{s.logprob:.4f}\t{s.pieces}\t{s.avg_logprob:.4f}\t"
+                       f"{s.perplexity:.4f}")
+    info(f"corpus: {corpus.pairs:,} pairs scored, {corpus.pieces:,} pieces, log-probability "
+         f"{corpus.logprob:.2f}, perplexity {corpus.perplexity:.4f}")

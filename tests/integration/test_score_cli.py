@@ -102,3 +102,45 @@ def test_bad_score_options_are_one_line_errors(tmp_path, monkeypatch, capsys, ar
                                 monkeypatch=monkeypatch, capsys=capsys)
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and message.format(**names) in err
+
+
+def test_scoring_pairs_with_a_model_gives_one_row_per_pair(tiny_model, tmp_path, monkeypatch,
+                                                           capsys):
+    src, hyp = tmp_path / "src.txt", tmp_path / "hyp.txt"
+    src.write_text("a b c\n\nd e\nf\n")
+    hyp.write_text("c b a\nx\ne d\n\n")
+    status, out, err = run_main("score", "-m", str(tiny_model), "--src", str(src), "--hyp",
+                                str(hyp), "--json", monkeypatch=monkeypatch, capsys=capsys)
+    assert status == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["line"] for r in rows] == [1, 2, 3, 4]
+    assert [r["pieces"] for r in rows] == [4, 2, 3, 1]  # pieces and the end of sentence
+    assert rows[1]["logprob"] is None  # an empty source is not scored
+    for r in (rows[0], rows[2], rows[3]):
+        assert r["logprob"] < 0 and r["avg_logprob"] == pytest.approx(r["logprob"] / r["pieces"])
+    assert f"{src}:2: not scored (empty source)" in err
+    assert "corpus: 3 pairs scored, 8 pieces" in err
+    status, table, _ = run_main("score", "-m", str(tiny_model), "--src", str(src),
+                                input=hyp.read_text(), monkeypatch=monkeypatch, capsys=capsys)
+    assert table.splitlines()[0] == "line\tlogprob\tpieces\tavg_logprob\tperplexity"
+    assert len(table.splitlines()) == 5
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--src", "{src}"), "--model-dir: needed to score pairs with a model"),
+    (("-m", "{model}"), "--src: needed to score pairs with a model"),
+    (("-m", "{model}", "--src", "{src}", "--ref", "{src}"), "--ref and several --hyp are for"),
+    (("-m", "{model}", "--src", "{src}", "--hyp", "{short}"),
+     "{short} has 1 lines but {src} has 2"),
+    ((), "--ref: needed (or --model-dir with --src"),
+])
+def test_bad_model_scoring_options_are_one_line_errors(tiny_model, tmp_path, monkeypatch, capsys,
+                                                       args, message):
+    src, short = tmp_path / "src.txt", tmp_path / "short.txt"
+    src.write_text("a b\nc\n")
+    short.write_text("b a\n")
+    names = {"src": src, "short": short, "model": tiny_model}
+    status, out, err = run_main("score", *(a.format(**names) for a in args), input="b a\nc\n",
+                                monkeypatch=monkeypatch, capsys=capsys)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and message.format(**names) in err

@@ -1,5 +1,7 @@
-"""System test: an attentional LSTM learns to reverse sequences (BLEU above 90)."""
+"""System test: an attentional LSTM learns to reverse sequences (BLEU above 90), and
+scores the true reversals above shuffled ones."""
 
+import random
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,16 @@ def test_rnn_learns_to_reverse(tmp_path: Path):
         [bleu] = api.score(hyps, [t for _, t in test], ["bleu"])
         print(f"beam {beam}: BLEU {bleu.score}")
         assert bleu.score > 90, f"beam {beam}: BLEU {bleu.score}"
+
+    # Scoring pairs with the model: the references are far likelier than the same
+    # references shuffled (each against another line's source).
+    sources, refs = [s for s, _ in test], [t for _, t in test]
+    shuffled = refs[:]
+    random.Random(14).shuffle(shuffled)
+    true, true_corpus = api.score_pairs(tmp_path / "model", sources, refs)
+    wrong, wrong_corpus = api.score_pairs(tmp_path / "model", sources, shuffled)
+    assert true_corpus.pairs == wrong_corpus.pairs == 200
+    assert true_corpus.perplexity < 1.5 < 10 < wrong_corpus.perplexity
+    better = sum(t.logprob > w.logprob for t, w, a, b in zip(true, wrong, refs, shuffled)
+                 if a != b)
+    assert better == sum(a != b for a, b in zip(refs, shuffled))
