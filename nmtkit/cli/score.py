@@ -51,8 +51,14 @@ def score(
     from nmtkit.metrics import METRICS
 
     if model_dir is not None or src is not None:
+        if sentence or paired_bootstrap or paired_ar:
+            raise ConfigError("--model-dir scores pairs with the model; --sentence and "
+                              "--paired-* are for the metrics against --ref")
         _score_with_model(model_dir, src, list(hyp or []), ref, batch_size, device, json_out)
         return
+    if batch_size != 64 or device != "cpu":
+        raise ConfigError(f"{'--batch-size' if batch_size != 64 else '--device'}: only with "
+                          "--model-dir (scoring pairs with a model)")
     if ref is None:
         raise ConfigError("--ref: needed (or --model-dir with --src, to score pairs with a "
                           "model)")

@@ -133,6 +133,8 @@ def test_scoring_pairs_with_a_model_gives_one_row_per_pair(tiny_model, tmp_path,
     (("-m", "{model}", "--src", "{src}", "--hyp", "{short}"),
      "{short} has 1 lines but {src} has 2"),
     ((), "--ref: needed (or --model-dir with --src"),
+    (("-m", "{model}", "--src", "{src}", "--sentence"), "--sentence and --paired-* are for"),
+    (("--ref", "{src}", "--device", "cuda"), "--device: only with --model-dir"),
 ])
 def test_bad_model_scoring_options_are_one_line_errors(tiny_model, tmp_path, monkeypatch, capsys,
                                                        args, message):
