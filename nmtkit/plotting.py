@@ -75,7 +75,7 @@ def plot_curves(curves: Curves, out: Path, title: str = "", label_smoothing: flo
     lr_ax.set_ylabel("learning rate")
     lr_ax.set_xlabel("step")
     for ax in (loss_ax, score_ax, lr_ax):
-        if ax.lines and any(len(line.get_xdata()) for line in ax.lines):
+        if any(len(line.get_xdata()) for line in ax.lines):
             ax.legend(loc="best")
         ax.grid(alpha=0.3)
     if title:

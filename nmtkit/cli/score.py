@@ -47,7 +47,7 @@ def score(
     from nmtkit import api
     from nmtkit.checks import Range, check_value
     from nmtkit.errors import ConfigError, NmtkitError
-    from nmtkit.fileio import decode_lines, read_lines
+    from nmtkit.fileio import read_lines
     from nmtkit.metrics import METRICS
 
     if model_dir is not None or src is not None:
@@ -77,10 +77,7 @@ def score(
     if tests and sentence:
         raise ConfigError("--sentence and --paired-*: choose one")
     refs = read_lines(ref)
-    if paths:
-        systems = [(str(p), read_lines(p)) for p in paths]
-    else:
-        systems = [("<stdin>", list(decode_lines(sys.stdin.buffer, "<stdin>")))]
+    systems = _systems(paths)
     if not refs and not any(h for _, h in systems):
         raise NmtkitError(f"{ref} and {systems[0][0]} are both empty; nothing to score")
 
@@ -92,6 +89,15 @@ def score(
         _print_sentences(systems, refs, names, str(ref), json_out)
     else:
         _print_corpus(systems, refs, names, str(ref), json_out)
+
+
+def _systems(paths: list[Path]) -> list[tuple[str, list[str]]]:
+    """(name, lines) of each --hyp file, or of stdin where there is none."""
+    from nmtkit.fileio import decode_lines, read_lines
+
+    if paths:
+        return [(str(p), read_lines(p)) for p in paths]
+    return [("<stdin>", list(decode_lines(sys.stdin.buffer, "<stdin>")))]
 
 
 def _print_corpus(systems, refs, names, ref_name, json_out) -> None:
@@ -167,7 +173,7 @@ def _score_with_model(model_dir, src, paths, ref, batch_size, device, json_out) 
     from nmtkit.checks import Range, check_value
     from nmtkit.cli.common import info, warn
     from nmtkit.errors import ConfigError
-    from nmtkit.fileio import decode_lines, read_lines
+    from nmtkit.fileio import read_lines
 
     if model_dir is None or src is None:
         raise ConfigError(f"{'--src' if src is None else '--model-dir'}: needed to score "
@@ -177,8 +183,7 @@ def _score_with_model(model_dir, src, paths, ref, batch_size, device, json_out) 
                           "several --hyp are for the metrics")
     check_value("--batch-size", batch_size, Range(lo=1))
     sources = read_lines(src)
-    name = str(paths[0]) if paths else "<stdin>"
-    targets = read_lines(paths[0]) if paths else list(decode_lines(sys.stdin.buffer, name))
+    [(name, targets)] = _systems(paths)
     scores, corpus = api.score_pairs(
         model_dir, sources, targets, batch_size, device, str(src), name,
         on_skip=lambda i, why: warn(f"{src}:{i + 1}: not scored ({why})"))

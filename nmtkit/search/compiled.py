@@ -44,7 +44,7 @@ class CompileStats:
         return CompileStats(*(a - b for a, b in zip(astuple(self), astuple(other))))
 
 
-_process = CompileStats()  # graphs compiled in this process (seconds unused)
+_process = CompileStats()  # graphs compiled and loaded in this process (seconds unused)
 _compiled: dict = {}  # (step function, cuda) -> its compiled version, shared by every runner
 
 
@@ -75,12 +75,8 @@ def _compile(fn, cuda: bool):
         if cuda:
             _compiled[fn, cuda] = torch.compile(fn, backend=_backend, dynamic=False)
         else:
-            _compiled[fn, cuda] = SavedSteps(fn, _backend, steps_dir())
+            _compiled[fn, cuda] = SavedSteps(fn, _backend, steps_dir(), counts=_process)
     return _compiled[fn, cuda]
-
-
-def _loaded() -> int:
-    return sum(getattr(step, "loaded", 0) for step in _compiled.values())
 
 
 class CompiledRunner:
@@ -94,7 +90,7 @@ class CompiledRunner:
 
     def __call__(self, fn, *args):
         compiled = _compile(fn, self.cuda)
-        graphs, loaded = _process.graphs, _loaded()
+        graphs, loaded = _process.graphs, _process.loaded
         start = time.perf_counter()
         if self.cuda:
             torch.compiler.cudagraph_mark_step_begin()
@@ -102,8 +98,8 @@ class CompiledRunner:
         if _process.graphs != graphs:
             self.stats.graphs += _process.graphs - graphs
             self.stats.seconds += time.perf_counter() - start
-        elif _loaded() != loaded:
-            self.stats.loaded += _loaded() - loaded
+        elif _process.loaded != loaded:
+            self.stats.loaded += _process.loaded - loaded
             self.stats.load_seconds += time.perf_counter() - start
         return out
 

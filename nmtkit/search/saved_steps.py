@@ -97,7 +97,8 @@ def step_key(fn: Callable, args: tuple) -> str:
 
 class SavedSteps:
     """``fn`` compiled per bucket through ``backend``, each bucket's step saved to and
-    loaded from ``directory``; ``loaded`` counts the steps loaded. Call it as ``fn``.
+    loaded from ``directory``; ``loaded`` counts the steps loaded (and so does the
+    ``loaded`` field of ``counts``, where given). Call it as ``fn``.
 
     A step made or loaded ahead of time runs once on copies of its first arguments before
     it is used. One that fails there (torch 2.13's aot_compile made a step for the RNN
@@ -105,8 +106,8 @@ class SavedSteps:
     the usual way, per process, and a marker file tells later processes to do the same.
     """
 
-    def __init__(self, fn: Callable, backend: Callable, directory: Path):
-        self.fn, self.backend, self.directory = fn, backend, directory
+    def __init__(self, fn: Callable, backend: Callable, directory: Path, counts=None):
+        self.fn, self.backend, self.directory, self.counts = fn, backend, directory, counts
         self.steps: dict[str, Callable] = {}
         self.loaded = 0
 
@@ -125,6 +126,8 @@ class SavedSteps:
             step = self._load(key, args)
             if step is not None:
                 self.loaded += 1
+                if self.counts is not None:
+                    self.counts.loaded += 1
                 return step
             step = self._ahead_of_time(key, args)
             if step is not None:
