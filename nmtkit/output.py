@@ -1,14 +1,16 @@
 """Translating a byte stream into text lines: exactly one output line per input line, in
 input order (``--n-best N``: N lines per input line, each numbered with its input line; an
 empty or whitespace-only line has one translation, the empty one, so it gets one line;
-``--output-format jsonl``: one JSON object per input line, whatever ``--n-best``)."""
+``--output-format jsonl``: one JSON object per input line, whatever ``--n-best``); and the
+side outputs that follow the lines (``--alignments``: one line per input line)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import BinaryIO, TextIO
 
+from nmtkit.alignment import pharaoh
 from nmtkit.fileio import decode_lines
 from nmtkit.translator import Translation, Translator
 
@@ -18,39 +20,61 @@ def one_line(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ")
 
 
-def format_translation(t: Translation, index: int, n_best: int, fmt: str = "text") -> str:
-    """The output of input line ``index`` (0-based): text line(s), or one JSON line."""
+def format_translation(t: Translation, index: int, n_best: int, fmt: str = "text",
+                       attention: bool = False) -> str:
+    """The output of input line ``index`` (0-based): text line(s), or one JSON line (with
+    the attention matrix and alignments if ``attention``; null for an empty line)."""
     if fmt == "jsonl":
-        return json.dumps({
+        obj = {
             "line": index + 1, "translation": one_line(t.text), "score": t.score,
             "n_best": [{"translation": one_line(text), "score": score}
                        for text, score in t.n_best],
             "source_pieces": t.source_pieces, "pieces": t.pieces,
-        }, ensure_ascii=False) + "\n"
+        }
+        if attention:
+            a = t.attention
+            obj["attention"] = (None if a is None else
+                                [[round(w, 4) for w in row] for row in a.mean.tolist()])
+            obj["alignment"] = None if a is None else pharaoh(t.alignment)
+            obj["word_alignment"] = None if a is None else pharaoh(t.word_alignment)
+        return json.dumps(obj, ensure_ascii=False) + "\n"
     if n_best > 1:
         return "".join(f"{index} ||| {one_line(text)} ||| {score:.4f}\n"
                        for text, score in t.n_best)
     return one_line(t.text) + "\n"
 
 
+def alignment_line(t: Translation, units: str = "word") -> str:
+    """One line of an alignments file: the Pharaoh links of words or pieces (empty for an
+    empty line)."""
+    links = t.word_alignment if units == "word" else t.alignment
+    return pharaoh(links or []) + "\n"
+
+
 def translate_stream(translator: Translator, source: BinaryIO, name: str, out: TextIO,
                      on_warning: Callable[[str], None] | None = None,
-                     on_progress: Callable[[int], None] | None = None) -> int:
+                     on_progress: Callable[[int], None] | None = None,
+                     sinks: Sequence[Callable[[int, Translation], None]] = ()) -> int:
     """Translate the lines of ``source`` (named ``name`` in messages) into ``out``, flushing
     each chunk (then calling ``on_progress`` with the lines done); returns the number of
-    input lines.
+    input lines. Each sink is called with each line's index (0-based) and translation, in
+    order (side outputs: alignments, heatmaps).
 
     Input lines end at ``\\n`` or ``\\r\\n``; a byte-order mark at the start is dropped;
     invalid UTF-8 is replaced by U+FFFD with a warning naming the line, so the line still
     gets its output line.
     """
     lines = decode_lines(source, name, on_invalid=on_warning or (lambda msg: None))
-    n_best, fmt = translator.opts.search.n_best, translator.opts.output_format
+    opts = translator.opts
     index = 0
     for chunk in translator.stream(lines):
-        out.write("".join(format_translation(t, index + i, n_best, fmt)
+        out.write("".join(format_translation(t, index + i, opts.search.n_best,
+                                             opts.output_format, opts.jsonl_attention)
                           for i, t in enumerate(chunk)))
         out.flush()
+        for sink in sinks:
+            for i, t in enumerate(chunk):
+                sink(index + i, t)
         index += len(chunk)
         if on_progress is not None:
             on_progress(index)

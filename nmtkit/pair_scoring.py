@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import torch
 
-from nmtkit.data.batching import pad_sequences
+from nmtkit.data.batching import pair_batch
 from nmtkit.data.text import normalize
-from nmtkit.data.vocab import BOS, EOS, PAD
+from nmtkit.data.vocab import PAD
 from nmtkit.search.sequences import length_batches
 
 
@@ -69,14 +69,10 @@ def score_pairs(loaded, sources: list[str], targets: list[str], batch_size: int 
         tgt_ids.append(loaded.tgt_vocab.encode(loaded.tgt_tokenizer.encode(t)) if t else [])
     out = [PairScore(None, len(t) + 1) for t in tgt_ids]
     for batch in length_batches(src_ids, batch_size):
-        src, src_lengths = pad_sequences([src_ids[i] for i in batch])
-        tgt_in, _ = pad_sequences([[BOS, *tgt_ids[i]] for i in batch])
-        tgt_out, _ = pad_sequences([[*tgt_ids[i], EOS] for i in batch])
-        src, src_lengths, tgt_in, tgt_out = (x.to(device) for x in
-                                             (src, src_lengths, tgt_in, tgt_out))
-        scores = model(src, src_lengths, tgt_in).scores.float().log_softmax(-1)
-        picked = scores.gather(-1, tgt_out.unsqueeze(-1)).squeeze(-1)
-        sums = picked.masked_fill(tgt_out == PAD, 0.0).sum(1)
+        b = pair_batch([src_ids[i] for i in batch], [tgt_ids[i] for i in batch]).to(device)
+        scores = model(b.src, b.src_lengths, b.tgt_in).scores.float().log_softmax(-1)
+        picked = scores.gather(-1, b.tgt_out.unsqueeze(-1)).squeeze(-1)
+        sums = picked.masked_fill(b.tgt_out == PAD, 0.0).sum(1)
         for i, total in zip(batch, sums.tolist(), strict=True):
             out[i].logprob = total
     return out

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 
 from nmtkit.checks import check_fields, cli_name, one_of, option, ranged
 from nmtkit.config import PRECISIONS
+from nmtkit.errors import ConfigError
 from nmtkit.search.options import SearchOptions
 
 COMPILE_MODES = ("auto", "on", "off")
 OUTPUT_FORMATS = ("text", "jsonl")
+# What attention a translation keeps (nmtkit.attention_maps): none, the last layer's
+# averaged over heads, or also each head of it, each layer, or each head of each layer.
+ATTENTION_VIEWS = ("mean", "heads", "layers", "all")
 
 
 @dataclass
@@ -54,5 +58,17 @@ class TranslateOptions:
         help="text (one line per input line; N with --n-best) or jsonl (one JSON object per "
              "input line: translation, score, n-best list, source and target pieces).")
 
+    jsonl_attention: bool = option(
+        False, "With --output-format jsonl: add each line's attention matrix (rows: the "
+               "target pieces and </s>; columns: the source pieces) and its alignments.")
+    # Keep each best translation's attention (Translation.attention) and alignments; the
+    # command line sets it from --attention-plots, --alignments and --jsonl-attention.
+    attention: str = one_of("off", ("off", *ATTENTION_VIEWS))
+
     def __post_init__(self):
         check_fields(self, cli_name)
+        if self.jsonl_attention:
+            if self.output_format != "jsonl":
+                raise ConfigError("--jsonl-attention: for --output-format jsonl")
+            if self.attention == "off":
+                self.attention = "mean"

@@ -13,6 +13,8 @@ from itertools import islice
 
 import torch
 
+from nmtkit.alignment import piece_links, word_links
+from nmtkit.attention_maps import END, AttentionMap, attention_maps, join_segments
 from nmtkit.data.text import normalize
 from nmtkit.device import resolve_device
 from nmtkit.errors import ConfigError
@@ -34,6 +36,12 @@ class Translation:
     segments: int  # > 1 when the line was split because it was too long
     source_pieces: list[str] = field(default_factory=list)  # what the model read
     pieces: list[str] = field(default_factory=list)  # the best translation's target pieces
+    # With TranslateOptions.attention: the best translation's attention over the source, and
+    # the hard alignments from it, as (source, target) positions of pieces and of words.
+    # None for an empty line.
+    attention: AttentionMap | None = None
+    alignment: list[tuple[int, int]] | None = None
+    word_alignment: list[tuple[int, int]] | None = None
 
 
 def _check_int8(opts: TranslateOptions, device: torch.device) -> str:
@@ -176,23 +184,52 @@ class Translator:
             seqs.extend(segs)
             owners.extend([i] * len(segs))
         hyps = self._decode(seqs)
-        parts: list[list] = [[] for _ in lines]
-        for owner, h in zip(owners, hyps):
-            parts[owner].append(h)
+        maps = self._attention(seqs, hyps) if self.opts.attention != "off" else None
+        parts: list[list[int]] = [[] for _ in lines]  # each line's segments
+        for k, owner in enumerate(owners):
+            parts[owner].append(k)
         out = []
-        for segs, source in zip(parts, sources, strict=True):
-            n_best, best = [], []
+        for ks, source in zip(parts, sources, strict=True):
+            segs = [hyps[k] for k in ks]
+            n_best, best_pieces = [], []
             for rank in range(len(segs[0])):
                 pieces = [lm.tgt_vocab.decode(s[rank].tokens) for s in segs]
                 texts = [lm.tgt_tokenizer.decode(p) for p in pieces]
                 score = sum(s[rank].score for s in segs)
                 n_best.append((" ".join(t for t in texts if t), score))
                 if rank == 0:
-                    best = [piece for p in pieces for piece in p]
-            out.append(Translation(n_best[0][0], n_best[0][1], n_best, len(segs), source,
-                                   best))
+                    best_pieces = pieces
+            t = Translation(n_best[0][0], n_best[0][1], n_best, len(segs), source,
+                            [piece for p in best_pieces for piece in p])
+            if maps is not None and maps[ks[0]] is not None:
+                self._add_attention(t, [maps[k] for k in ks], best_pieces)
+            out.append(t)
         self.lines_done += len(lines)
         return out
+
+    @torch.inference_mode()
+    def _attention(self, seqs: list[list[int]], hyps: list[list[Hypothesis]]) -> list:
+        """Each segment's attention maps while producing its best hypothesis."""
+        with autocast(self.precision, self.device):
+            return attention_maps(self.loaded.model, seqs, [h[0].tokens for h in hyps],
+                                  self.opts.attention, self.opts.batch_size, self.device)
+
+    def _add_attention(self, t: Translation, maps: list, pieces: list[list[str]]) -> None:
+        """A line's attention from its segments' maps, and the alignments."""
+        views = [(label, join_segments([m[1][v][1] for m in maps]))
+                 for v, (label, _) in enumerate(maps[0][1])]
+        t.attention = AttentionMap(t.source_pieces, [*t.pieces, END],
+                                   join_segments([m[0] for m in maps]), views)
+        t.alignment = piece_links(t.attention.mean)
+        # each segment's translation starts a word: the segments' texts are joined by spaces
+        tgt_words, words = [], 0
+        for p in pieces:
+            ids = self.loaded.tgt_tokenizer.word_ids(p)
+            tgt_words += [words + w for w in ids]
+            words += max(ids, default=-1) + 1
+        t.word_alignment = word_links(t.alignment,
+                                      self.loaded.src_tokenizer.word_ids(t.source_pieces),
+                                      tgt_words)
 
     def stream(self, lines: Iterable[str]) -> Iterator[list[Translation]]:
         """Translate an iterable of lines chunk by chunk; yields each chunk's results in

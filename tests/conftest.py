@@ -110,6 +110,32 @@ def reversal_pairs(n: int, seed: int, symbols: str = "abcdefghij", lo: int = 3, 
     return pairs
 
 
+def train_toy_rnn(folder: Path, train: list[tuple[str, str]], valid: list[tuple[str, str]],
+                  steps: int, decoder_hidden: int) -> Path:
+    """A word-unit attentional LSTM trained on the pairs through the library API (what the
+    system tests learn their toy tasks with); returns the model folder."""
+    from nmtkit import api
+    from nmtkit.config import Config, from_dict
+
+    src, tgt = write_pairs(folder, "train", train)
+    vsrc, vtgt = write_pairs(folder, "valid", valid)
+    api.preprocess(api.PreprocessOptions(src=src, tgt=tgt, valid_src=vsrc, valid_tgt=vtgt,
+                                         out=folder / "data", units="word"))
+    api.build_vocab(api.VocabOptions(folder / "data"))
+    config = {
+        "model": {
+            "embed_dim": 32, "embed_dropout": 0.0,
+            "encoder": {"type": "rnn", "hidden_size": 64, "dropout": 0.0},
+            "decoder": {"type": "rnn", "hidden_size": decoder_hidden, "dropout": 0.0},
+        },
+        "train": {"batch_tokens": 1200, "max_steps": steps, "lr": 0.005, "valid_every": 0,
+                  "valid_bleu": False, "label_smoothing": 0.0, "seed": 3},
+    }
+    result = api.train(from_dict(Config, config), folder / "data", folder / "model")
+    assert result.steps == steps
+    return folder / "model"
+
+
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("corpus")

@@ -6,19 +6,22 @@ The search and translation options come from their one definition
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
 from nmtkit.checks import cli_name
 from nmtkit.cli.common import dataclass_options, with_options
+from nmtkit.errors import NmtkitError
 from nmtkit.search.options import SearchOptions, option_name
 from nmtkit.translate_options import TranslateOptions
 
 
 def register(app: typer.Typer) -> None:
     command = with_options(translate, dataclass_options(SearchOptions, option_name)
-                           + dataclass_options(TranslateOptions, cli_name, skip=("search",)))
+                           + dataclass_options(TranslateOptions, cli_name,
+                                               skip=("search", "attention")))
     app.command("translate", help="Translate text with a trained model, line by line.")(command)
 
 
@@ -31,6 +34,19 @@ def translate(
     threads: int = typer.Option(
         0, min=0, help="Torch intra-op threads in all, split between --workers (0: torch's "
                        "default)."),
+    attention_plots: Path | None = typer.Option(
+        None, "--attention-plots", help="Write each line's attention heatmap into this new "
+        "(or empty) folder: line-000001.png, ... (needs pip install 'nmtkit[plots]')."),
+    attention_view: str = typer.Option(
+        "mean", "--attention-view", help="With --attention-plots: mean (the last layer's "
+        "attention averaged over heads), or also one plot per head of the last layer "
+        "(heads), per layer (layers) or per head of each layer (all)."),
+    alignments: Path | None = typer.Option(
+        None, "--alignments", help="Write hard alignments from the attention into this "
+        "file, in Pharaoh format (0-0 1-2 ...), one line per input line."),
+    alignment_units: str = typer.Option(
+        "word", "--alignment-units", help="Positions in --alignments: of words (the line "
+        "and its translation split at spaces) or of pieces (as in --output-format jsonl)."),
     **options,
 ):
     import signal
@@ -43,10 +59,16 @@ def translate(
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     # Every option is checked before the model is loaded.
     search = {name: options.pop(name) for name in SearchOptions.__dataclass_fields__}
+    options["attention"] = _attention(attention_plots, attention_view, alignments,
+                                      alignment_units)
     opts = TranslateOptions(SearchOptions(**search), **options)
     source = open_input(input, "input") if input else sys.stdin.buffer
     if output is not None:
         check_output_file(output, "--output")
+    if alignments is not None:
+        check_output_file(alignments, "--alignments")
+        if output is not None and alignments.resolve() == output.resolve():
+            raise NmtkitError("--alignments: give another file than --output")
 
     import torch
 
@@ -55,7 +77,7 @@ def translate(
     if threads:
         torch.set_num_threads(threads)
     with load_translator(model_dir, opts, on_warning=warn) as translator:
-        _run(translator, input, output, source)
+        _run(translator, input, output, source, attention_plots, alignments, alignment_units)
     stats = translator.compile_stats
     if stats.graphs or stats.loaded:
         loaded = (f", {stats.loaded} loaded from the cache in {stats.load_seconds:.1f}s"
@@ -64,26 +86,84 @@ def translate(
              f"{loaded}")
 
 
-def _run(translator, input, output, source) -> None:
-    import sys
+def _attention(plots: Path | None, view: str, alignments: Path | None, units: str) -> str:
+    """The attention translations keep (TranslateOptions.attention), from the options that
+    need it, checked (and the plots folder and matplotlib) before any work."""
+    from nmtkit.alignment import UNITS
+    from nmtkit.translate_options import ATTENTION_VIEWS
 
-    from nmtkit.cli.common import warn
+    if view not in ATTENTION_VIEWS:
+        raise NmtkitError(f"--attention-view: expected one of {', '.join(ATTENTION_VIEWS)}, "
+                          f"got '{view}'")
+    if units not in UNITS:
+        raise NmtkitError(f"--alignment-units: expected word or piece, got '{units}'")
+    if plots is None:
+        if view != "mean":
+            raise NmtkitError("--attention-view: for --attention-plots")
+        return "mean" if alignments is not None else "off"
+    from nmtkit.plotting import matplotlib_pyplot
+
+    if plots.exists() and (not plots.is_dir() or any(plots.iterdir())):
+        raise NmtkitError(f"--attention-plots {plots}: "
+                          + ("not a folder" if not plots.is_dir() else
+                             "the folder is not empty; give a new or empty one"))
+    if not plots.parent.is_dir():
+        raise NmtkitError(f"--attention-plots {plots}: the folder {plots.parent} does not "
+                          "exist")
+    matplotlib_pyplot()  # the missing extra is said before any work
+    return view
+
+
+def _run(translator, input, output, source, plots: Path | None, alignments: Path | None,
+         units: str) -> None:
+    import sys
+    from contextlib import ExitStack
+
+    from nmtkit.cli.common import info, warn
     from nmtkit.cli.progress import progress
     from nmtkit.fileio import atomic_path, count_lines
-    from nmtkit.output import translate_stream
+    from nmtkit.output import alignment_line, translate_stream
 
     name = str(input) if input else "<stdin>"
     # A progress bar on a terminal, for a file translated into a file.
     total = count_lines(input) if input is not None and output is not None else None
-    try:  # a failed write fails again when the file closes: name the output either way
-        with progress("translate", show=total is not None) as bar:
+    sinks = []
+    heatmaps = None
+    with progress("translate", show=total is not None) as bar, ExitStack() as files:
+        if alignments is not None:
+            files.enter_context(_naming(alignments))
+            links = files.enter_context(open(files.enter_context(atomic_path(alignments)), "w",
+                                             encoding="utf-8"))
+
+            def write_links(index, t):
+                with _naming(alignments):
+                    links.write(alignment_line(t, units))
+
+            sinks.append(write_links)
+        if plots is not None:
+            from nmtkit.attention_plot import AttentionPlots
+
+            heatmaps = AttentionPlots(plots, warn)
+            sinks.append(heatmaps)
+        with _naming(output or "<stdout>"):
             if output is None:
-                translate_stream(translator, source, name, sys.stdout, warn)
+                translate_stream(translator, source, name, sys.stdout, warn, sinks=sinks)
             else:
                 with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as out:
                     translate_stream(translator, source, name, out, warn,
-                                     lambda done: bar(done, total))
+                                     lambda done: bar(done, total), sinks)
+    if heatmaps is not None:
+        n = heatmaps.written
+        info(f"wrote {n} attention plot{'s' if n != 1 else ''} into {plots}")
+
+
+@contextmanager
+def _naming(path):
+    """An OSError without a file name (a failed write, which fails again when the file
+    closes) names ``path``."""
+    try:
+        yield
     except OSError as e:
         if e.filename is not None:
             raise
-        raise OSError(e.errno, e.strerror, str(output or "<stdout>")) from None
+        raise OSError(e.errno, e.strerror, str(path)) from None

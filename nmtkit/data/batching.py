@@ -71,11 +71,16 @@ class ParallelData:
         return self.tgt_map[self.tgt[i]]
 
     def collate(self, indices: np.ndarray) -> Batch:
-        src, src_lengths = pad_sequences([self.src_ids(i) for i in indices])
-        tgt = [self.tgt_ids(i) for i in indices]
-        tgt_in, _ = pad_sequences([np.concatenate(([BOS], t)) for t in tgt])
-        tgt_out, _ = pad_sequences([np.concatenate((t, [EOS])) for t in tgt])
-        return Batch(src, src_lengths, tgt_in, tgt_out)
+        return pair_batch([self.src_ids(i) for i in indices],
+                          [self.tgt_ids(i) for i in indices])
+
+
+def pair_batch(src: list, tgt: list) -> Batch:
+    """The padded batch of (source, target) id sequences for teacher forcing."""
+    src_ids, src_lengths = pad_sequences(src)
+    tgt_in, _ = pad_sequences([np.concatenate(([BOS], t)).astype(np.int64) for t in tgt])
+    tgt_out, _ = pad_sequences([np.concatenate((t, [EOS])).astype(np.int64) for t in tgt])
+    return Batch(src_ids, src_lengths, tgt_in, tgt_out)
 
 
 def _pack(costs: list[int], batch_tokens: int) -> list[int]:

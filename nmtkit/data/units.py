@@ -22,6 +22,21 @@ class Tokenizer(Protocol):
 
     def decode(self, pieces: list[str]) -> str: ...
 
+    def word_ids(self, pieces: list[str]) -> list[int]:
+        """The index of the word (of the decoded text split at spaces) each piece is
+        part of."""
+        ...
+
+
+def space_marked_words(pieces: list[str]) -> list[int]:
+    """Word indices of pieces where a piece starting with ▁ starts a word."""
+    ids, word = [], -1
+    for i, piece in enumerate(pieces):
+        if i == 0 or piece.startswith(SPACE):
+            word += 1
+        ids.append(word)
+    return ids
+
 
 class WordTokenizer:
     def encode(self, text: str) -> list[str]:
@@ -30,8 +45,13 @@ class WordTokenizer:
     def decode(self, pieces: list[str]) -> str:
         return " ".join(pieces)
 
+    def word_ids(self, pieces: list[str]) -> list[int]:
+        return list(range(len(pieces)))
+
 
 class CharTokenizer:
+    word_ids = staticmethod(space_marked_words)
+
     def encode(self, text: str) -> list[str]:
         return [SPACE if c == " " else c for c in text]
 
@@ -40,6 +60,8 @@ class CharTokenizer:
 
 
 class SentencePieceTokenizer:
+    word_ids = staticmethod(space_marked_words)
+
     def __init__(self, model_file: Path):
         import sentencepiece as spm
 

@@ -143,6 +143,11 @@ class Attention(nn.Module):
     def precompute(self, memory: torch.Tensor):
         return None
 
+    def head_weights(self, query, memory, mask, keys=None, coverage=None) -> torch.Tensor:
+        """The weights of each head (batch, heads, src_len), for looking at them; one head
+        unless overridden (the weights forward() returns are then the heads' average)."""
+        return self(query, memory, mask, keys, coverage)[1].unsqueeze(1)
+
 
 class Decoder(nn.Module):
     """The decoder interface that training and every search strategy use.
@@ -185,6 +190,15 @@ class Decoder(nn.Module):
         probability and the model's own previous prediction otherwise (scheduled sampling).
         """
         raise NotImplementedError
+
+    def attention_maps(self, tgt_in: torch.Tensor, enc: EncoderOutput) -> torch.Tensor:
+        """The attention over the source of each teacher-forced step, per layer and head:
+        (batch, layers, heads, tgt_len, src_len), the last layer last, for looking at it
+        (heatmaps, alignments). By default the one map of :meth:`forward`."""
+        attention = self.forward(tgt_in, enc).attention
+        if attention is None:
+            raise ConfigError(f"the decoder {type(self).__name__} gives no attention weights")
+        return attention[:, None, None]
 
     def prepare(self, enc: EncoderOutput) -> EncoderOutput:
         """``enc`` with what every step derives from the memory in :attr:`EncoderOutput.cache`

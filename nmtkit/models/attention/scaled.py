@@ -63,9 +63,17 @@ class MultiHeadAttention(Attention):
         """Keys and values, each (batch, heads, src_len, d_head)."""
         return self.core.project_kv(memory)
 
-    def forward(self, query, memory, mask, keys=None, coverage=None):
+    def _attend(self, query, memory, mask, keys):
+        """Output (batch, k, d_memory) and weights (batch, heads, k, src_len)."""
         k, v = self.precompute(memory) if keys is None else keys
         # a memory row's k queries are its k query positions
-        out, weights = self.core.attend(per_memory_row(self.to_memory(query), memory), k, v,
-                                        mask[:, None, None, :])
+        return self.core.attend(per_memory_row(self.to_memory(query), memory), k, v,
+                                mask[:, None, None, :])
+
+    def forward(self, query, memory, mask, keys=None, coverage=None):
+        out, weights = self._attend(query, memory, mask, keys)
         return out.flatten(0, 1), weights.mean(1).flatten(0, 1)
+
+    def head_weights(self, query, memory, mask, keys=None, coverage=None):
+        weights = self._attend(query, memory, mask, keys)[1]  # (batch, heads, k, src_len)
+        return weights.transpose(1, 2).flatten(0, 1)

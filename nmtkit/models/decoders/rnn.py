@@ -205,6 +205,19 @@ class RNNDecoder(Decoder):
             aux = aux * self.attention.coverage_loss
         return DecoderOutput(scores, aux, torch.stack(steps, dim=1))
 
+    def attention_maps(self, tgt_in: torch.Tensor, enc: EncoderOutput) -> torch.Tensor:
+        """One layer of attention (the top RNN layer's), per head of the attention type."""
+        emb = self.embed(tgt_in)
+        enc = self.prepare(enc)
+        state = self.start_state(enc)
+        maps = []
+        for t in range(tgt_in.size(1)):
+            step = self._advance(emb[:, t], state, enc)
+            maps.append(self.attention.head_weights(step.top, enc.memory, enc.mask, enc.cache,
+                                                    state.coverage))
+            state = step.state
+        return torch.stack(maps, dim=2).unsqueeze(1)
+
     def step(self, prev: torch.Tensor, state: RNNDecoderState, enc: EncoderOutput) -> StepOutput:
         emb = self.embed(prev)
         step = self._advance(emb, state, enc, prev)

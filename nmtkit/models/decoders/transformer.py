@@ -161,8 +161,10 @@ class TransformerDecoder(Decoder):
         return self.dropout(self.positions(self.embed(tokens) * self.scale, offset))
 
     def _layers(self, x: torch.Tensor, past: list | None, self_mask: torch.Tensor | None,
-                cross: list, src_mask: torch.Tensor, slot: torch.Tensor | None = None):
-        """Runs every layer: (output (batch, len, d_model), keys, values, last weights)."""
+                cross: list, src_mask: torch.Tensor, slot: torch.Tensor | None = None,
+                every_layer: list | None = None):
+        """Runs every layer: (output (batch, len, d_model), keys, values, last weights);
+        each layer's cross-attention weights are appended to ``every_layer`` if given."""
         all_keys, all_values = [], []
         weights = None
         for i, layer in enumerate(self.layers):
@@ -170,6 +172,8 @@ class TransformerDecoder(Decoder):
                                              cross[i], src_mask, slot)
             all_keys.append(keys)
             all_values.append(values)
+            if every_layer is not None:
+                every_layer.append(weights)
         if self.final_norm is not None:
             x = self.final_norm(x)
         return x, tuple(all_keys), tuple(all_values), weights
@@ -184,11 +188,23 @@ class TransformerDecoder(Decoder):
         if teacher_forcing < 1.0:
             raise ConfigError("the transformer decoder does not support scheduled sampling "
                               "(teacher forcing below 1)")
+        x, weights = self._teacher_forced(tgt_in, enc)
+        return DecoderOutput(self.generator(x), attention=weights.mean(dim=1))
+
+    def _teacher_forced(self, tgt_in: torch.Tensor, enc: EncoderOutput,
+                        every_layer: list | None = None):
         length = tgt_in.size(1)
         causal = torch.ones(length, length, dtype=torch.bool, device=tgt_in.device).tril()
         x, _, _, weights = self._layers(self._inputs(tgt_in, 0), None, causal,
-                                        self._cross(enc.memory), enc.mask[:, None, None, :])
-        return DecoderOutput(self.generator(x), attention=weights.mean(dim=1))
+                                        self._cross(enc.memory), enc.mask[:, None, None, :],
+                                        every_layer=every_layer)
+        return x, weights
+
+    def attention_maps(self, tgt_in: torch.Tensor, enc: EncoderOutput) -> torch.Tensor:
+        """Every layer's cross-attention, per head."""
+        every_layer: list[torch.Tensor] = []
+        self._teacher_forced(tgt_in, enc, every_layer)
+        return torch.stack(every_layer, dim=1)
 
     def prepare(self, enc: EncoderOutput) -> EncoderOutput:
         """Each layer's cross-attention keys and values, as ``enc.cache``."""
