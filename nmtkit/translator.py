@@ -44,6 +44,17 @@ class Translation:
     word_alignment: list[tuple[int, int]] | None = None
 
 
+@dataclass
+class DecodedBatch:
+    """What decoding one batch gives: each sentence's hypotheses (best first), the graphs
+    compiled for it, and with TranslateOptions.attention each best hypothesis' attention
+    maps (:func:`nmtkit.attention_maps.attention_maps`), else None."""
+
+    hyps: list[list[Hypothesis]]
+    stats: CompileStats
+    maps: list | None = None
+
+
 def _check_int8(opts: TranslateOptions, device: torch.device) -> str:
     if device.type != "cpu":
         raise ConfigError("--precision int8: for CPU translation (its kernels are CPU "
@@ -129,21 +140,26 @@ class Translator:
         self.close(now=kind is not None)
 
     @torch.inference_mode()
-    def decode_batch(self, batch: list[list[int]],
-                     lines_done: int) -> tuple[list[list[Hypothesis]], CompileStats]:
-        """One batch's hypotheses, and the graphs compiled for it (in a worker process, for
-        ``--workers`` > 1)."""
+    def decode_batch(self, batch: list[list[int]], lines_done: int) -> DecodedBatch:
+        """One batch's hypotheses, the graphs compiled for it and, when asked, the attention
+        maps of each best hypothesis (in a worker process, for ``--workers`` > 1)."""
         runner = self.compile.runner_at(lines_done)
         before = CompileStats(**vars(self.compile.stats))
         with autocast(self.precision, self.device):
             hyps = decode_batch(self.loaded.model, batch, self.opts.search, self.device, runner,
                                 self.lexicon)
-        return hyps, self.compile.stats - before
+            maps = None
+            if self.opts.attention != "off":
+                maps = attention_maps(self.loaded.model, batch, [h[0].tokens for h in hyps],
+                                      self.opts.attention, len(batch), self.device)
+        return DecodedBatch(hyps, self.compile.stats - before, maps)
 
-    def _decode(self, seqs: list[list[int]]) -> list[list[Hypothesis]]:
-        """Hypotheses for each id sequence, in order: batch by batch here, or the batches
-        dealt to the worker processes, longest first (which evens out their loads)."""
+    def _decode(self, seqs: list[list[int]]) -> tuple[list[list[Hypothesis]], list]:
+        """Hypotheses for each id sequence, in order, and their attention maps (None each
+        unless asked): batch by batch here, or the batches dealt to the worker processes,
+        longest first (which evens out their loads)."""
         results: list[list[Hypothesis]] = [[Hypothesis([], 0.0)] for _ in seqs]
+        maps: list = [None] * len(seqs)
         batches = length_batches(seqs, self.opts.batch_size)
         if self.workers > 1 and len(batches) > 1:
             if self._pool is None:
@@ -155,11 +171,13 @@ class Translator:
         else:
             done = ((idx, self.decode_batch([seqs[i] for i in idx], self.lines_done))
                     for idx in batches)
-        for idx, (hyps, stats) in done:
-            self._stats += stats
-            for i, h in zip(idx, hyps):
-                results[i] = h
-        return results
+        for idx, decoded in done:
+            self._stats += decoded.stats
+            for k, i in enumerate(idx):
+                results[i] = decoded.hyps[k]
+                if decoded.maps is not None:
+                    maps[i] = decoded.maps[k]
+        return results, maps
 
     def _segments(self, ids: list[int]) -> list[list[int]]:
         n = self.max_src_len
@@ -183,8 +201,7 @@ class Translator:
                     f"maximum of {self.max_src_len}; translated in {len(segs)} parts and rejoined")
             seqs.extend(segs)
             owners.extend([i] * len(segs))
-        hyps = self._decode(seqs)
-        maps = self._attention(seqs, hyps) if self.opts.attention != "off" else None
+        hyps, maps = self._decode(seqs)
         parts: list[list[int]] = [[] for _ in lines]  # each line's segments
         for k, owner in enumerate(owners):
             parts[owner].append(k)
@@ -201,18 +218,11 @@ class Translator:
                     best_pieces = pieces
             t = Translation(n_best[0][0], n_best[0][1], n_best, len(segs), source,
                             [piece for p in best_pieces for piece in p])
-            if maps is not None and maps[ks[0]] is not None:
+            if maps[ks[0]] is not None:
                 self._add_attention(t, [maps[k] for k in ks], best_pieces)
             out.append(t)
         self.lines_done += len(lines)
         return out
-
-    @torch.inference_mode()
-    def _attention(self, seqs: list[list[int]], hyps: list[list[Hypothesis]]) -> list:
-        """Each segment's attention maps while producing its best hypothesis."""
-        with autocast(self.precision, self.device):
-            return attention_maps(self.loaded.model, seqs, [h[0].tokens for h in hyps],
-                                  self.opts.attention, self.opts.batch_size, self.device)
 
     def _add_attention(self, t: Translation, maps: list, pieces: list[list[str]]) -> None:
         """A line's attention from its segments' maps, and the alignments."""

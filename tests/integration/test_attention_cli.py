@@ -16,8 +16,8 @@ LINES.append("a b " * 10)  # longer than the tiny models' 12 pieces: split and r
 INPUT = "".join(line + "\n" for line in LINES)
 
 
-def _translate(monkeypatch, capsys, model, *args, status=0):
-    code, out, err = run_main("translate", "-m", str(model), "--workers", "1",
+def _translate(monkeypatch, capsys, model, *args, status=0, workers=1):
+    code, out, err = run_main("translate", "-m", str(model), "--workers", str(workers),
                               *args, input=INPUT, monkeypatch=monkeypatch, capsys=capsys)
     assert code == status, err
     return out, err
@@ -34,7 +34,9 @@ def test_alignments_and_jsonl_attention_describe_each_line(model, request, tmp_p
     model = request.getfixturevalue(model)
     plain, _ = _translate(monkeypatch, capsys, model)
     words, pieces = tmp_path / "words.al", tmp_path / "pieces.al"
-    text, _ = _translate(monkeypatch, capsys, model, "--alignments", str(words))
+    # two worker processes, batches of 3: the maps come back from the workers, in order
+    text, _ = _translate(monkeypatch, capsys, model, "--alignments", str(words),
+                         "--batch-size", "3", workers=2)
     assert text == plain  # the translations are unchanged, byte for byte
     out, err = _translate(monkeypatch, capsys, model, "--alignments", str(pieces),
                         "--alignment-units", "piece", "--output-format", "jsonl",

@@ -22,6 +22,7 @@ from nmtkit.data.vocab import PAD
 from nmtkit.errors import ConfigError
 from nmtkit.models.input_table import InputTable
 from nmtkit.models.interfaces import (
+    Attention,
     Decoder,
     DecoderContext,
     DecoderOutput,
@@ -210,10 +211,12 @@ class RNNDecoder(Decoder):
         emb = self.embed(tgt_in)
         enc = self.prepare(enc)
         state = self.start_state(enc)
+        one_head = type(self.attention).head_weights is Attention.head_weights
         maps = []
         for t in range(tgt_in.size(1)):
-            step = self._advance(emb[:, t], state, enc)
-            maps.append(self.attention.head_weights(step.top, enc.memory, enc.mask, enc.cache,
+            step = self._advance(emb[:, t], state, enc, tgt_in[:, t])
+            maps.append(step.weights.unsqueeze(1) if one_head else
+                        self.attention.head_weights(step.top, enc.memory, enc.mask, enc.cache,
                                                     state.coverage))
             state = step.state
         return torch.stack(maps, dim=2).unsqueeze(1)
