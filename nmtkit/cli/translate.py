@@ -97,6 +97,8 @@ def _attention(plots: Path | None, view: str, alignments: Path | None, units: st
                           f"got '{view}'")
     if units not in UNITS:
         raise NmtkitError(f"--alignment-units: expected word or piece, got '{units}'")
+    if units != "word" and alignments is None:
+        raise NmtkitError("--alignment-units: for --alignments")
     if plots is None:
         if view != "mean":
             raise NmtkitError("--attention-view: for --attention-plots")

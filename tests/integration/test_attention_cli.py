@@ -101,6 +101,7 @@ def test_attention_plots_one_png_per_line_and_per_head_and_layer(tiny_transforme
      "--attention-view: expected one of mean, heads, layers, all, got 'some'"),
     (["--alignments", "A", "--alignment-units", "char"],
      "--alignment-units: expected word or piece, got 'char'"),
+    (["--alignment-units", "piece"], "--alignment-units: for --alignments"),
     (["--alignments", "A", "--output", "A"], "--alignments: give another file than --output"),
 ])
 def test_attention_options_are_checked_before_loading(tiny_model, tmp_path, monkeypatch,
