@@ -9,6 +9,7 @@ that every process keeps the same learning rate, best result and early-stopping 
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -72,9 +73,19 @@ class Dist:
         torch.distributed.all_gather_object(out, obj)
         return out
 
-    def close(self) -> None:
-        if self.active and torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
+    def close(self, finished: bool) -> None:
+        """Leave the process group. After a finished run every process first waits for
+        the others (rank 0 is still saving when the others are done): a process that
+        tears down its gloo connections, or exits, while a peer still holds them open can
+        be aborted (``terminate called without an active exception``). After a failure
+        nobody waits, as a peer may never come. Drop every DDP wrapper first: its reducer
+        holds the group, which must not outlive this call into interpreter shutdown."""
+        if not (self.active and torch.distributed.is_initialized()):
+            return
+        if finished:
+            torch.distributed.barrier()
+        gc.collect()
+        torch.distributed.destroy_process_group()
 
 
 def setup(device: str) -> tuple[Dist, str]:

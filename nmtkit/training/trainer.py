@@ -211,14 +211,18 @@ class Trainer:
         self.folder = ModelFolder(self.model_dir if self.staged is None else self.staged.path)
         self.metrics = MetricsLog(self.folder, self.config.train.tensorboard,
                                   self.dist.is_main)
+        finished = False
         try:
             with self.stops:
-                return self._run()
+                result = self._run()
+            finished = True
+            return result
         finally:
             self.metrics.close()
             if self.staged is not None:
                 self.staged.discard()
-            self.dist.close()
+            self.net = self.model  # DDP's reducer holds the process group
+            self.dist.close(finished)
 
     def _run(self) -> TrainResult:
         tc = self.config.train
