@@ -4,9 +4,10 @@ over (source, translation) id sequences, batched by length, through the decoder'
 come from a second pass over its output, for heatmaps, alignments and JSON output.
 
 A map has one row per target piece and a last row for the end of sentence, one column per
-source piece. The default view is the last layer's attention (a Transformer's
-cross-attention), averaged over its heads; ``heads``, ``layers`` and ``all`` also keep each
-head of the last layer, each layer (heads averaged), or each head of each layer.
+source piece. The default view is one layer's attention (a Transformer's cross-attention;
+the last layer unless another is asked for), averaged over its heads; ``heads``, ``layers``
+and ``all`` also keep each head of that layer, each layer (heads averaged), or each head of
+each layer.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 import torch
 
 from nmtkit.data.batching import pair_batch
+from nmtkit.data.vocab import UNK
 from nmtkit.search.sequences import length_batches
 
 VIEWS = ("mean", "heads", "layers", "all")
@@ -25,8 +27,9 @@ END = "</s>"
 @dataclass
 class AttentionMap:
     """source: the source pieces (columns); target: the target pieces and ``</s>`` (rows);
-    mean: (rows, columns) the last layer's attention, heads averaged; views: the maps of
-    each head or layer asked for, as (label, (rows, columns)); none for the mean view."""
+    mean: (rows, columns) the chosen layer's attention (the last by default), heads
+    averaged; views: the maps of each head or layer asked for, as (label, (rows, columns));
+    none for the mean view."""
 
     source: list[str]
     target: list[str]
@@ -34,11 +37,14 @@ class AttentionMap:
     views: list[tuple[str, torch.Tensor]] = field(default_factory=list)
 
 
-def select_views(maps: torch.Tensor, view: str) -> list[tuple[str, torch.Tensor]]:
-    """The maps of ``view`` from one pair's maps (layers, heads, rows, columns)."""
+def select_views(maps: torch.Tensor, view: str, layer: int = 0
+                 ) -> list[tuple[str, torch.Tensor]]:
+    """The maps of ``view`` from one pair's maps (layers, heads, rows, columns); ``heads``
+    are those of ``layer`` (counted from 1; 0: the last)."""
     layers, heads = maps.shape[:2]
     if view == "heads":
-        return [(f"layer {layers}, head {h + 1}", maps[-1, h]) for h in range(heads)]
+        n = layer or layers
+        return [(f"layer {n}, head {h + 1}", maps[n - 1, h]) for h in range(heads)]
     if view == "layers":
         return [(f"layer {n + 1}", maps[n].mean(0)) for n in range(layers)]
     if view == "all":
@@ -48,12 +54,21 @@ def select_views(maps: torch.Tensor, view: str) -> list[tuple[str, torch.Tensor]
 
 
 @torch.inference_mode()
+def attention_layers(model, device: torch.device | str = "cpu") -> int:
+    """How many layers of attention the model's decoder gives (one pass over a one-piece
+    pair): what ``layer`` may be at most."""
+    b = pair_batch([[UNK]], [[UNK]]).to(device)
+    return model.eval().decoder.attention_maps(b.tgt_in, model.encode(b.src, b.src_lengths)
+                                               ).size(1)
+
+
+@torch.inference_mode()
 def attention_maps(model, sources: list[list[int]], targets: list[list[int]], view: str = "mean",
-                   batch_size: int = 64, device: torch.device | str = "cpu"
+                   batch_size: int = 64, device: torch.device | str = "cpu", layer: int = 0
                    ) -> list[tuple[torch.Tensor, list] | None]:
-    """For each (source, target) pair of id sequences: the mean map and the ``view``'s maps
-    (float32, on the CPU), each with ``len(target) + 1`` rows and ``len(source)`` columns;
-    None for an empty source."""
+    """For each (source, target) pair of id sequences: the mean map (of ``layer``, counted
+    from 1; 0: the last) and the ``view``'s maps (float32, on the CPU), each with
+    ``len(target) + 1`` rows and ``len(source)`` columns; None for an empty source."""
     out: list[tuple[torch.Tensor, list] | None] = [None] * len(sources)
     model = model.eval()
     for batch in length_batches(sources, batch_size):
@@ -62,7 +77,7 @@ def attention_maps(model, sources: list[list[int]], targets: list[list[int]], vi
         maps = maps.float().cpu()
         for row, i in enumerate(batch):
             m = maps[row, :, :, : len(targets[i]) + 1, : len(sources[i])]
-            out[i] = (m[-1].mean(0), select_views(m, view))
+            out[i] = (m[layer - 1 if layer else -1].mean(0), select_views(m, view, layer))
     return out
 
 

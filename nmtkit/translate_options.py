@@ -13,8 +13,9 @@ from nmtkit.search.options import SearchOptions
 
 COMPILE_MODES = ("auto", "on", "off")
 OUTPUT_FORMATS = ("text", "jsonl")
-# What attention a translation keeps (nmtkit.attention_maps): none, the last layer's
-# averaged over heads, or also each head of it, each layer, or each head of each layer.
+# What attention a translation keeps (nmtkit.attention_maps): none, one layer's (the last
+# by default) averaged over heads, or also each head of it, each layer, or each head of
+# each layer.
 ATTENTION_VIEWS = ("mean", "heads", "layers", "all")
 
 
@@ -64,6 +65,13 @@ class TranslateOptions:
     # Keep each best translation's attention (Translation.attention) and alignments; the
     # command line sets it from --attention-plots, --alignments and --jsonl-attention.
     attention: str = one_of("off", ("off", *ATTENTION_VIEWS))
+    # The decoder layer whose attention gives the alignments, the JSONL attention and the
+    # heatmaps (counted from 1, as the plots label them; 0: the last). A Transformer's
+    # last layer need not be the one that aligns best (fairseq's --alignment-layer).
+    attention_layer: int = ranged(
+        0, lo=0, help="With --alignments, --attention-plots or --jsonl-attention: the "
+                      "decoder layer (1: the first) whose attention, heads averaged, gives "
+                      "them; 0: the last.")
 
     def __post_init__(self):
         check_fields(self, cli_name)
@@ -72,3 +80,6 @@ class TranslateOptions:
                 raise ConfigError("--jsonl-attention: for --output-format jsonl")
             if self.attention == "off":
                 self.attention = "mean"
+        if self.attention_layer and self.attention == "off":
+            raise ConfigError("--attention-layer: for --alignments, --attention-plots or "
+                              "--jsonl-attention")

@@ -14,7 +14,7 @@ from itertools import islice
 import torch
 
 from nmtkit.alignment import piece_links, word_links
-from nmtkit.attention_maps import END, AttentionMap, attention_maps, join_segments
+from nmtkit.attention_maps import END, AttentionMap, attention_layers, attention_maps, join_segments
 from nmtkit.data.text import normalize
 from nmtkit.device import resolve_device
 from nmtkit.errors import ConfigError
@@ -95,6 +95,13 @@ def _check_shortlist(opts: TranslateOptions, loaded: LoadedModel):
     return loaded.lexicon
 
 
+def _check_attention_layer(layer: int, model, device) -> None:
+    layers = attention_layers(model, device)
+    if layer > layers:
+        raise ConfigError(f"--attention-layer {layer}: this model's decoder has {layers} "
+                          f"layer{'s' if layers != 1 else ''} of attention")
+
+
 class Translator:
     def __init__(self, loaded: LoadedModel, opts: TranslateOptions,
                  on_warning: Callable[[str], None] | None = None):
@@ -110,6 +117,8 @@ class Translator:
         else:
             self.precision = resolve_precision(opts.precision, self.device, "--precision")
         self.lexicon = _check_shortlist(opts, loaded) if opts.shortlist else None
+        if opts.attention_layer:
+            _check_attention_layer(opts.attention_layer, loaded.model, self.device)
         self.compile = CompileSwitch("off" if self.lexicon else opts.compile,
                                      loaded.model.decoder, opts.search, self.device,
                                      self.precision)
@@ -151,7 +160,8 @@ class Translator:
             maps = None
             if self.opts.attention != "off":
                 maps = attention_maps(self.loaded.model, batch, [h[0].tokens for h in hyps],
-                                      self.opts.attention, len(batch), self.device)
+                                      self.opts.attention, len(batch), self.device,
+                                      self.opts.attention_layer)
         return DecodedBatch(hyps, self.compile.stats - before, maps)
 
     def _decode(self, seqs: list[list[int]]) -> tuple[list[list[Hypothesis]], list]:

@@ -38,9 +38,9 @@ def translate(
         None, "--attention-plots", help="Write each line's attention heatmap into this new "
         "(or empty) folder: line-000001.png, ... (needs pip install 'nmtkit[plots]')."),
     attention_view: str = typer.Option(
-        "mean", "--attention-view", help="With --attention-plots: mean (the last layer's "
-        "attention averaged over heads), or also one plot per head of the last layer "
-        "(heads), per layer (layers) or per head of each layer (all)."),
+        "mean", "--attention-view", help="With --attention-plots: mean (one layer's attention "
+        "averaged over heads; the last layer, or --attention-layer), or also one plot per "
+        "head of that layer (heads), per layer (layers) or per head of each layer (all)."),
     alignments: Path | None = typer.Option(
         None, "--alignments", help="Write hard alignments from the attention into this "
         "file, in Pharaoh format (0-0 1-2 ...), one line per input line."),

@@ -7,7 +7,9 @@ import json
 import sys
 
 import pytest
+import torch
 
+from nmtkit.alignment import pharaoh, piece_links
 from tests.conftest import reversal_pairs, run_main
 
 LINES = [s for s, _ in reversal_pairs(6, seed=41, lo=1, hi=9)]
@@ -94,6 +96,27 @@ def test_attention_plots_one_png_per_line_and_per_head_and_layer(tiny_transforme
     assert sizes[longest][0] > sizes[shortest][0] + 200
 
 
+def test_attention_layer_chooses_the_layer_alignments_and_maps_come_from(tiny_transformer,
+                                                                         monkeypatch, capsys):
+    jsonl = ("--output-format", "jsonl", "--jsonl-attention")
+    last, _ = _translate(monkeypatch, capsys, tiny_transformer, *jsonl)
+    # layer 1 of 2, computed in two worker processes
+    first, _ = _translate(monkeypatch, capsys, tiny_transformer, *jsonl, "--attention-layer",
+                          "1", "--batch-size", "3", workers=2)
+    last = [json.loads(line) for line in last.splitlines()]
+    first = [json.loads(line) for line in first.splitlines()]
+    assert [r["translation"] for r in first] == [r["translation"] for r in last]
+    rows = [(a, b) for a, b in zip(first, last) if b["attention"] is not None]
+    longer = [(a, b) for a, b in rows if len(b["source_pieces"]) > 1]  # one piece: [[1.0], ...]
+    assert longer and all(a["attention"] != b["attention"] for a, b in longer)
+    for row, _ in rows:  # the alignment is the chosen layer's
+        assert row["alignment"] == pharaoh(piece_links(torch.tensor(row["attention"])))
+    _, err = _translate(monkeypatch, capsys, tiny_transformer, *jsonl, "--attention-layer",
+                        "3", status=2)
+    assert err == "nmtkit: error: --attention-layer 3: this model's decoder has 2 layers of " \
+                  "attention\n"
+
+
 @pytest.mark.parametrize("args,message", [
     (["--jsonl-attention"], "--jsonl-attention: for --output-format jsonl"),
     (["--attention-view", "heads"], "--attention-view: for --attention-plots"),
@@ -103,6 +126,10 @@ def test_attention_plots_one_png_per_line_and_per_head_and_layer(tiny_transforme
      "--alignment-units: expected word or piece, got 'char'"),
     (["--alignment-units", "piece"], "--alignment-units: for --alignments"),
     (["--alignments", "A", "--output", "A"], "--alignments: give another file than --output"),
+    (["--attention-layer", "1"],
+     "--attention-layer: for --alignments, --attention-plots or --jsonl-attention"),
+    (["--alignments", "A", "--attention-layer", "-1"],
+     "--attention-layer: must be at least 0, got -1"),
 ])
 def test_attention_options_are_checked_before_loading(tiny_model, tmp_path, monkeypatch,
                                                       capsys, args, message):

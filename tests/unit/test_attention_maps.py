@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from nmtkit.alignment import pharaoh, piece_links, word_links
-from nmtkit.attention_maps import attention_maps, join_segments, select_views
+from nmtkit.attention_maps import attention_layers, attention_maps, join_segments, select_views
 from nmtkit.data.units import CharTokenizer, WordTokenizer, space_marked_words
 from tests.unit.test_models import batch
 from tests.unit.test_models import tiny_model as rnn_model
@@ -61,12 +61,28 @@ def test_maps_per_pair_have_a_row_per_target_piece_and_the_end_and_a_column_per_
     assert torch.allclose(alone, out[2][0], atol=1e-5)
 
 
+def test_a_chosen_layer_gives_the_mean_map_and_the_heads():
+    model = tf_model(decoder=transformer(layers=3, heads=2))
+    assert attention_layers(model) == 3
+    assert attention_layers(rnn_model()) == 1
+    sources, targets = [[5, 6, 7], [8, 9]], [[4, 5], [6, 7, 8]]
+    with torch.no_grad():
+        last = attention_maps(model, sources, targets, "layers")
+        first = attention_maps(model, sources, targets, "heads", layer=1)
+    for (mean_last, layers), (mean_first, heads) in zip(last, first):
+        assert torch.allclose(mean_last, layers[2][1]) and torch.allclose(mean_first, layers[0][1])
+        assert not torch.allclose(mean_first, mean_last)
+        assert [label for label, _ in heads] == ["layer 1, head 1", "layer 1, head 2"]
+        assert torch.allclose(mean_first, (heads[0][1] + heads[1][1]) / 2, atol=1e-6)
+
+
 def test_views_select_heads_layers_or_both():
     maps = torch.rand(3, 2, 4, 5)  # layers, heads, rows, columns
     assert select_views(maps, "mean") == []
     heads = select_views(maps, "heads")
     assert [label for label, _ in heads] == ["layer 3, head 1", "layer 3, head 2"]
     assert torch.equal(heads[1][1], maps[2, 1])
+    assert torch.equal(select_views(maps, "heads", layer=2)[0][1], maps[1, 0])
     layers = select_views(maps, "layers")
     assert [label for label, _ in layers] == ["layer 1", "layer 2", "layer 3"]
     assert torch.allclose(layers[0][1], maps[0].mean(0))
