@@ -6,20 +6,33 @@ import torch
 
 from nmtkit.alignment import pharaoh, piece_links, word_links
 from nmtkit.attention_maps import attention_layers, attention_maps, join_segments, select_views
+from nmtkit.config import ModelConfig
 from nmtkit.data.units import CharTokenizer, WordTokenizer, space_marked_words
+from nmtkit.models.seq2seq import Seq2Seq
+from nmtkit.registry import ATTENTION
 from tests.unit.test_models import batch
 from tests.unit.test_models import tiny_model as rnn_model
 from tests.unit.test_transformer import batch as tf_batch
 from tests.unit.test_transformer import tiny_model as tf_model
 from tests.unit.test_transformer import transformer
 
+OPTIONS = {"additive": {"coverage": True}, "multi_head": {"heads": 2}}
 
-@pytest.mark.parametrize("attention,heads", [({"type": "general"}, 1),
-                                             ({"type": "additive", "coverage": True}, 1),
-                                             ({"type": "multi_head", "heads": 2}, 2)])
-def test_rnn_maps_are_one_layer_of_the_attention_types_heads(attention, heads):
-    model = rnn_model(attention=attention, decoder={"type": "rnn", "hidden_size": 16,
-                                                    "dropout": 0.0})
+
+@pytest.mark.parametrize("name", ATTENTION.names())
+@pytest.mark.parametrize("copy", [False, True])
+def test_rnn_maps_are_one_layer_of_the_attention_types_heads(name, copy):
+    """Every registered attention type, in a plain or a copying decoder."""
+    attention = {"type": name, **OPTIONS.get(name, {})}
+    heads = attention.get("heads", 1)
+    # decoder size 20: the bidirectional encoder's output size, as dot products need; a
+    # copying decoder needs one vocabulary for both sides
+    cfg = ModelConfig(embed_dim=12, embed_dropout=0.0, share_embeddings=copy,
+                      attention=attention,
+                      encoder={"type": "rnn", "hidden_size": 10, "dropout": 0.0},
+                      decoder={"type": "rnn", "hidden_size": 20, "dropout": 0.0, "copy": copy})
+    torch.manual_seed(0)
+    model = Seq2Seq(cfg, 30, 30 if copy else 25).eval()
     src, lengths, tgt_in = batch()
     with torch.no_grad():
         enc = model.encode(src, lengths)
