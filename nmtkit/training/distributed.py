@@ -9,7 +9,6 @@ that every process keeps the same learning rate, best result and early-stopping 
 
 from __future__ import annotations
 
-import gc
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -75,16 +74,14 @@ class Dist:
 
     def close(self, finished: bool) -> None:
         """Leave the process group. After a finished run every process first waits for
-        the others (rank 0 is still saving when the others are done): a process that
-        tears down its gloo connections, or exits, while a peer still holds them open can
-        be aborted (``terminate called without an active exception``). After a failure
-        nobody waits, as a peer may never come. Drop every DDP wrapper first: its reducer
-        holds the group, which must not outlive this call into interpreter shutdown."""
+        the others, so that they leave together: rank 0 is still saving when the others
+        are done, and a CI run once saw rank 1, leaving alone, aborted (``terminate called
+        without an active exception``). After a failure nobody waits, as a peer may never
+        come."""
         if not (self.active and torch.distributed.is_initialized()):
             return
         if finished:
             torch.distributed.barrier()
-        gc.collect()
         torch.distributed.destroy_process_group()
 
 

@@ -221,7 +221,6 @@ class Trainer:
             self.metrics.close()
             if self.staged is not None:
                 self.staged.discard()
-            self.net = self.model  # DDP's reducer holds the process group
             self.dist.close(finished)
 
     def _run(self) -> TrainResult:
