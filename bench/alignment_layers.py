@@ -1,9 +1,8 @@
 """Which decoder layer's attention gives the alignments (``translate --attention-layer``):
-a small Transformer learns the monotone toy task of ``tests/system/test_monotone_alignment.py``
-(each source word replaced by its own target word, in order, so the true alignment is the
-diagonal), then each layer's
-alignments of 200 test lines are compared with the diagonal, on the lines translated
-right.
+a small Transformer learns the monotone toy task of
+``tests/system/test_monotone_alignment.py`` (each source word replaced by its own target
+word, in order, so the true alignment is the diagonal), then each layer's alignments of
+200 test lines are compared with the diagonal, on the lines translated right.
 
     python bench/alignment_layers.py --steps 600 --layers 3
 

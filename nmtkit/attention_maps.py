@@ -77,7 +77,8 @@ def attention_maps(model, sources: list[list[int]], targets: list[list[int]], vi
         maps = maps.float().cpu()
         for row, i in enumerate(batch):
             m = maps[row, :, :, : len(targets[i]) + 1, : len(sources[i])]
-            out[i] = (m[layer - 1 if layer else -1].mean(0), select_views(m, view, layer))
+            n = layer or m.size(0)
+            out[i] = (m[n - 1].mean(0), select_views(m, view, n))
     return out
 
 
