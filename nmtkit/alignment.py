@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import torch
 
+from nmtkit.attention_blocks import BlockMap
+
 UNITS = ("word", "piece")
 
 
-def piece_links(attention: torch.Tensor) -> list[tuple[int, int]]:
-    """(source, target) links from a map (target pieces + 1, source pieces)."""
-    rows = attention[:-1]
-    if rows.numel() == 0:
-        return []
-    return sorted((i, j) for j, i in enumerate(rows.argmax(-1).tolist()))
+def piece_links(attention: torch.Tensor | BlockMap) -> list[tuple[int, int]]:
+    """(source, target) links from a map (target pieces + 1, source pieces), dense or a
+    line's blocks. A row is 0 outside its block and its weights in the block sum to 1, so
+    the largest is in the block: the links of the blocks are those of the dense map."""
+    if isinstance(attention, torch.Tensor):
+        attention = BlockMap.whole(attention)
+    end = attention.rows - 1
+    links = []
+    for b in attention.blocks:
+        if b.weights.numel():
+            links += [(b.col + i, b.row + j)
+                      for j, i in enumerate(b.weights.argmax(-1).tolist()) if b.row + j < end]
+    return sorted(links)
 
 
 def word_links(links: list[tuple[int, int]], src_words: list[int],

@@ -43,12 +43,16 @@ def fine_tune_config(model_dir: Path, config_path: Path | None, overrides: list[
                      preset: str | None = None) -> Config:
     """The config for fine-tuning the model in ``model_dir``: its model section, with the
     training options (and any model changes) of ``config_path`` and ``overrides``."""
+    from nmtkit.config import to_dict
     from nmtkit.model_folder import ModelFolder
+    from nmtkit.training.fine_tune import check_shape_kept
 
-    folder = ModelFolder(Path(model_dir))
-    folder.meta()  # a model folder of a format we read
-    return load_config(config_path, overrides, preset,
-                       base_model=folder.config_dict()["model"])
+    folder = ModelFolder.open(Path(model_dir))
+    source = folder.config_dict()["model"]
+    config = load_config(config_path, overrides, preset, base_model=source)
+    check_shape_kept(Path(model_dir), to_dict(load_config(None, [], base_model=source).model),
+                     to_dict(config.model))
+    return config
 
 
 def load_translator(model_dir: Path, options, on_warning=None):

@@ -4,10 +4,11 @@ over (source, translation) id sequences, batched by length, through the decoder'
 come from a second pass over its output, for heatmaps, alignments and JSON output.
 
 A map has one row per target piece and a last row for the end of sentence, one column per
-source piece. The default view is one layer's attention (a Transformer's cross-attention;
-the last layer unless another is asked for), averaged over its heads; ``heads``, ``layers``
-and ``all`` also keep each head of that layer, each layer (heads averaged), or each head of
-each layer.
+source piece; a line's map is kept as its segments' blocks (:mod:`nmtkit.attention_blocks`).
+The default view is one layer's attention (a Transformer's cross-attention; the last layer
+unless another is asked for), averaged over its heads; ``heads``, ``layers`` and ``all``
+also keep each head of that layer, each layer (heads averaged), or each head of each
+layer.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from nmtkit.attention_blocks import BlockMap
 from nmtkit.data.batching import pair_batch
 from nmtkit.data.vocab import UNK
 from nmtkit.search.sequences import length_batches
@@ -28,13 +30,14 @@ END = "</s>"
 class AttentionMap:
     """source: the source pieces (columns); target: the target pieces and ``</s>`` (rows);
     mean: (rows, columns) the chosen layer's attention (the last by default), heads
-    averaged; views: the maps of each head or layer asked for, as (label, (rows, columns));
-    none for the mean view."""
+    averaged; views: the maps of each head or layer asked for, as (label, map); none for
+    the mean view. Each map is the line's segments' blocks, never the dense matrix, which
+    grows with the square of the line's length."""
 
     source: list[str]
     target: list[str]
-    mean: torch.Tensor
-    views: list[tuple[str, torch.Tensor]] = field(default_factory=list)
+    mean: BlockMap
+    views: list[tuple[str, BlockMap]] = field(default_factory=list)
 
 
 def select_views(maps: torch.Tensor, view: str, layer: int = 0
@@ -78,19 +81,8 @@ def attention_maps(model, sources: list[list[int]], targets: list[list[int]], vi
         for row, i in enumerate(batch):
             m = maps[row, :, :, : len(targets[i]) + 1, : len(sources[i])]
             n = layer or m.size(0)
-            out[i] = (m[n - 1].mean(0), select_views(m, view, n))
-    return out
-
-
-def join_segments(maps: list[torch.Tensor]) -> torch.Tensor:
-    """One map (..., rows, columns) from the maps of a line's segments (each translated on
-    its own): block-diagonal, each segment's end-of-sentence row dropped but the last's."""
-    rows = sum(m.size(-2) - 1 for m in maps) + 1
-    cols = sum(m.size(-1) for m in maps)
-    out = maps[0].new_zeros(*maps[0].shape[:-2], rows, cols)
-    r = c = 0
-    for k, m in enumerate(maps):
-        keep = m if k == len(maps) - 1 else m[..., :-1, :]
-        out[..., r : r + keep.size(-2), c : c + m.size(-1)] = keep
-        r, c = r + keep.size(-2), c + m.size(-1)
+            # copies of the pair's own maps: a slice would keep (and a worker process
+            # would pickle) the whole batch's, every layer and head of it
+            out[i] = (m[n - 1].mean(0),
+                      [(label, v.clone()) for label, v in select_views(m, view, n)])
     return out

@@ -11,11 +11,11 @@ from pathlib import Path
 import torch
 
 from nmtkit.errors import NmtkitError
-from nmtkit.fileio import atomic_dir, is_empty_dir
-from nmtkit.folders import check_not_holding_inputs, check_replaceable
+from nmtkit.fileio import atomic_dir
+from nmtkit.folders import claim_folder
 from nmtkit.formats import check_format
 from nmtkit.model_folder import ModelFolder
-from nmtkit.tensor_files import RETRAIN, describe_misfit, load_tensors
+from nmtkit.tensor_files import RETRAIN, describe_misfit, load_tensors, non_finite
 from nmtkit.training.checkpoints import ranked, read_index
 from nmtkit.training.metrics_log import NAME as METRICS_LOG
 from nmtkit.training.validate import METRIC_NAMES
@@ -62,6 +62,13 @@ def mean_state(paths: list[Path]) -> dict[str, torch.Tensor]:
     for path in paths:
         payload = check_format(load_tensors(path), path, ("model",), RETRAIN)
         state = payload["model"]
+        if not isinstance(state, dict):
+            raise NmtkitError(f"{path}: damaged (no state dict); {RETRAIN}")
+        bad, count, name = non_finite(state)
+        if bad:
+            raise NmtkitError(f"{path}: {bad:,} of {count:,} weights are NaN or infinite "
+                              f"(first in {name}); average other checkpoints (--last or "
+                              "--best fewer)")
         if first is None:
             first = state
         else:
@@ -80,14 +87,9 @@ def mean_state(paths: list[Path]) -> dict[str, torch.Tensor]:
 def average(model_dir: Path, out: Path, last: int | None = None, best: int | None = None,
             overwrite: bool = False) -> AverageReport:
     model_dir, out = Path(model_dir), Path(out)
-    source = ModelFolder(model_dir)
+    source = ModelFolder.open(model_dir)
     meta = source.meta()
-    source.check_fingerprints(meta)
-    check_not_holding_inputs(out, [model_dir], "-o")
-    check_not_holding_inputs(model_dir, [out], "MODEL_DIR")
-    if out.exists() and not overwrite and not is_empty_dir(out):
-        raise NmtkitError(f"{out}: already exists; pass --overwrite to replace it")
-    check_replaceable(out, "model", "-o")
+    claim_folder(out, "model", "-o", [model_dir], overwrite)
     entries, chosen_by = choose(model_dir, last, best)
     state = mean_state([model_dir / e["file"] for e in entries])
     loaded = source.load()  # the averaged weights fit the model the folder describes

@@ -8,6 +8,11 @@
 float field, declared or not, must be finite), naming the value as the caller spells it:
 ``config.train.lr`` for a config, ``--beam`` for a command-line option. Plugin components
 declare their own fields the same way and get the same checks.
+
+Every number has both bounds, an upper one too: a value that sizes an allocation (a beam,
+a batch, a layer) can never ask for more memory than any machine has. A command-line
+option carries its rule in the callback that checks it while the command line is parsed
+(:func:`option_check`), so that the tests can walk every option of every command.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from nmtkit.errors import ConfigError
+
+SEED_MAX = 2**32 - 1  # what numpy and torch generators take
+COUNT_MAX = 10**12  # steps, epochs, minutes, counts: "no practical limit", still finite
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,7 @@ def check_value(name: str, value: Any, rule: Range | None = None,
         raise ConfigError(f"{name}: must be a finite number, got {value}")
     if isinstance(value, (tuple, list)):
         for v in value:
-            check_value(name, v)
+            check_value(name, v, rule)
     if rule is not None and isinstance(value, (int, float)) and not isinstance(value, bool) \
             and not rule.holds(value):
         raise ConfigError(f"{name}: must be {rule.describe()}, got {value}")
@@ -88,6 +96,21 @@ def check_fields(obj: Any, name: Callable[[str], str]) -> None:
         if value is None or dataclasses.is_dataclass(value):
             continue
         check_value(name(f.name), value, f.metadata.get("range"), f.metadata.get("choices"))
+
+
+def option_check(flag: str, rule: Range | None = None,
+                 choices: tuple[str, ...] | None = None) -> Callable[[Any], Any]:
+    """The callback of the command-line option ``flag``: checks its value against ``rule``
+    (and ``choices``) as the command line is parsed; ``.flag``, ``.rule`` and ``.choices``
+    say what it checks."""
+
+    def check(value: Any) -> Any:
+        if value is not None:
+            check_value(flag, value, rule, choices)
+        return value
+
+    check.flag, check.rule, check.choices = flag, rule, choices
+    return check
 
 
 def cli_name(field_name: str) -> str:

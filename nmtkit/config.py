@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from nmtkit.checks import check_fields, one_of, ranged
+from nmtkit.checks import COUNT_MAX, SEED_MAX, check_fields, one_of, ranged
 from nmtkit.errors import ConfigError
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -36,7 +36,7 @@ def _fraction(default: float) -> Any:
 
 @dataclass
 class ModelConfig:
-    embed_dim: int = ranged(256, lo=1)
+    embed_dim: int = ranged(256, 1, 65536)
     embed_dropout: float = _fraction(0.2)
     encoder: dict = field(default_factory=lambda: {"type": "rnn"})
     # null where the decoder has its own attention and start state (the Transformer)
@@ -45,50 +45,50 @@ class ModelConfig:
     decoder: dict = field(default_factory=lambda: {"type": "rnn"})
     tie_output: bool = False  # decoder output projection shares the target embedding
     share_embeddings: bool = False  # source and target share one embedding (shared vocab)
-    max_src_len: int = ranged(200, lo=1)  # longer inputs are split at translation time
+    max_src_len: int = ranged(200, 1, 1 << 20)  # longer inputs are split at translation time
     init: str = one_of("uniform", INITS)  # see nmtkit/models/init.py
-    init_scale: float = ranged(0.1, lo=0.0, lo_open=True)  # bound of uniform initialisation
+    init_scale: float = ranged(0.1, 0.0, 10.0, lo_open=True)  # bound of uniform initialisation
 
 
 @dataclass
 class TrainConfig:
-    seed: int = ranged(1234, lo=0)
-    batch_tokens: int = ranged(2000, lo=1)  # padded tokens per batch (max of both sides)
-    max_len: int = ranged(100, lo=1)  # training pairs with more pieces on a side are skipped
+    seed: int = ranged(1234, 0, SEED_MAX)
+    batch_tokens: int = ranged(2000, 1, 1 << 24)  # padded tokens per batch (max of both sides)
+    max_len: int = ranged(100, 1, 1 << 20)  # training pairs with more pieces on a side are skipped
     # Training stops at the first limit reached; with none set, after 10 epochs.
-    max_steps: int = ranged(0, lo=0)  # 0: no limit
-    max_epochs: int = ranged(0, lo=0)  # 0: no limit
-    max_minutes: float = ranged(0.0, lo=0)  # training time budget, validation excluded
+    max_steps: int = ranged(0, 0, COUNT_MAX)  # 0: no limit
+    max_epochs: int = ranged(0, 0, COUNT_MAX)  # 0: no limit
+    max_minutes: float = ranged(0.0, 0, COUNT_MAX)  # training time budget, validation excluded
     optimizer: str = one_of("adam", OPTIMIZERS)
-    lr: float = ranged(1e-3, lo=0.0, lo_open=True)
-    betas: tuple[float, float] = (0.9, 0.999)
-    weight_decay: float = ranged(0.0, lo=0)
+    lr: float = ranged(1e-3, 0.0, 1000.0, lo_open=True)
+    betas: tuple[float, float] = ranged((0.9, 0.999), 0.0, 1.0, hi_open=True)
+    weight_decay: float = ranged(0.0, 0, 10.0)
     schedule: str = one_of("constant", SCHEDULES)
-    warmup_steps: int = ranged(0, lo=0)
+    warmup_steps: int = ranged(0, 0, COUNT_MAX)
     plateau_factor: float = ranged(0.5, 0.0, 1.0, lo_open=True)  # reduce_on_plateau: x this
-    plateau_patience: int = ranged(1, lo=0)  # ... after this many validations, no better
-    accumulate: int = ranged(1, lo=1)  # batches per optimizer step (gradient accumulation)
+    plateau_patience: int = ranged(1, 0, COUNT_MAX)  # ... after this many validations, no better
+    accumulate: int = ranged(1, 1, 1 << 16)  # batches per optimizer step (gradient accumulation)
     # Scheduled sampling: the share of gold inputs decays linearly from 1 to
     # teacher_forcing over teacher_forcing_steps (0: teacher_forcing from the start).
     teacher_forcing: float = ranged(1.0, 0.0, 1.0)
-    teacher_forcing_steps: int = ranged(0, lo=0)
+    teacher_forcing_steps: int = ranged(0, 0, COUNT_MAX)
     label_smoothing: float = _fraction(0.1)
-    clip_norm: float = ranged(5.0, lo=0)  # 0: no clipping
+    clip_norm: float = ranged(5.0, 0, 1e6)  # 0: no clipping
     # An update whose loss or gradient is NaN or infinite is skipped with a warning; this
     # many in a row stop training (the last checkpoint stays as it was).
-    max_nonfinite: int = ranged(5, lo=1)
-    valid_every: int = ranged(500, lo=0)  # steps between checkpoints; 0: only at the end
+    max_nonfinite: int = ranged(5, 1, COUNT_MAX)
+    valid_every: int = ranged(500, 0, COUNT_MAX)  # steps between checkpoints; 0: only at the end
     valid_bleu: bool = True  # translate the validation set (greedy) for BLEU and chrF
     # What ranks validations: the best model (model.pt), train.keep_best, early stopping.
     # bleu and chrf need valid_bleu; without it validations are ranked by loss.
     valid_metric: str = one_of("bleu", VALID_METRICS)
     # Stop after this many validations in a row without a better valid_metric (0: never).
-    early_stopping: int = ranged(0, lo=0)
-    keep_last: int = ranged(5, lo=0)  # checkpoint-STEP.pt files of the last N checkpoints
-    keep_best: int = ranged(0, lo=0)  # ... and of the best N by valid_metric
-    valid_batch_size: int = ranged(64, lo=1)
-    log_every: int = ranged(50, lo=1)
-    threads: int = ranged(0, lo=0)  # torch intra-op threads; 0: torch's default
+    early_stopping: int = ranged(0, 0, COUNT_MAX)
+    keep_last: int = ranged(5, 0, 10000)  # checkpoint-STEP.pt files of the last N checkpoints
+    keep_best: int = ranged(0, 0, 10000)  # ... and of the best N by valid_metric
+    valid_batch_size: int = ranged(64, 1, 65536)
+    log_every: int = ranged(50, 1, COUNT_MAX)
+    threads: int = ranged(0, 0, 4096)  # torch intra-op threads; 0: torch's default
     # Matrix products in bfloat16 with float32 weights and loss (autocast): auto uses it
     # where the CPU has native bfloat16 (AVX512-BF16 / AMX) or on a CUDA GPU. fp16 (for
     # GPUs without bfloat16) scales the loss against underflow with a gradient scaler.

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import torch
 
+import nmtkit
 from nmtkit.errors import NmtkitError
-from nmtkit.fileio import atomic_dir
+from nmtkit.fileio import atomic_dir, write_json
+from nmtkit.folders import MARKERS, claim_folder
 from nmtkit.model_folder import ModelFolder
 
 FORMATS = ("ctranslate2",)
@@ -129,8 +131,9 @@ def export(model_dir: Path, out: Path, fmt: str = "ctranslate2",
     if quantization is not None and quantization not in QUANTIZATIONS:
         raise NmtkitError(f"--quantization: unknown '{quantization}'; valid: "
                           f"{', '.join(QUANTIZATIONS)}")
+    claim_folder(Path(out), "ctranslate2", "OUT", [Path(model_dir)], overwrite)
     _ctranslate2()
-    folder = ModelFolder(Path(model_dir))
+    folder = ModelFolder.open(Path(model_dir))
     loaded = folder.load()
     with torch.no_grad():
         spec = transformer_spec(loaded.model, loaded.src_vocab.tokens, loaded.tgt_vocab.tokens)
@@ -140,6 +143,9 @@ def export(model_dir: Path, out: Path, fmt: str = "ctranslate2",
         spec.save(str(staged))
         for name in ["tokenizer.json", *(p.name for p in folder.path.glob("spm*.model"))]:
             shutil.copy2(folder.path / name, staged / name)
+        write_json(staged / MARKERS["ctranslate2"], {  # last: marks a whole export
+            "format": fmt, "from": str(model_dir), "quantization": quantization,
+            "nmtkit_version": nmtkit.__version__})
     model = loaded.model
     return ExportReport(Path(out), (len(model.encoder.layers), len(model.decoder.layers)),
                         quantization)

@@ -140,7 +140,8 @@ def write_json(path: Path, doc) -> None:
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is flushed to disk and renamed
-    to ``path``; on failure (or Ctrl-C) it is removed."""
+    to ``path``; on failure (or Ctrl-C) it is removed. An OSError that names no file (a
+    failed write, a full disk) names ``path``."""
     path = Path(path)
     clean_leftovers(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -151,12 +152,22 @@ def atomic_path(path: Path) -> Iterator[Path]:
         _fsync(fd)  # the writer may have used another descriptor: fsync syncs the file
         _public(tmp, 0o666)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename is None:
+            raise _named(e, path) from None
         raise
     finally:
         os.close(fd)
+
+
+def _named(e: OSError, path: Path) -> OSError:
+    """An OSError without a file name (a failed write of pathlib's, matplotlib's or
+    CTranslate2's, a failed fsync), named after ``path``, the output being written."""
+    if e.filename is not None:
+        return e
+    return OSError(e.errno, e.strerror or str(e), str(path))
 
 
 _RENAME_EXCHANGE = 2
@@ -236,7 +247,8 @@ def atomic_dir(path: Path, overwrite: bool = False) -> Iterator[Path]:
     """Build a folder under a temporary name and swap it in as ``path`` on success.
 
     An interrupted build leaves only a hidden ``.NAME.*.tmp`` folder, which no command
-    reads and the next build of ``path`` removes.
+    reads and the next build of ``path`` removes. An OSError that names no file names
+    ``path``.
     """
     path = Path(path)
     if path.exists() and not overwrite and not is_empty_dir(path):
@@ -245,6 +257,10 @@ def atomic_dir(path: Path, overwrite: bool = False) -> Iterator[Path]:
     try:
         yield staged.path
         staged.commit()
+    except OSError as e:
+        if e.filename is None:  # a write that names no file (CTranslate2's) names path
+            raise _named(e, path) from None
+        raise
     finally:
         staged.discard()
 

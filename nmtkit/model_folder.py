@@ -74,6 +74,17 @@ class ModelFolder:
     def __init__(self, path: Path):
         self.path = Path(path)
 
+    @classmethod
+    def open(cls, path: Path) -> ModelFolder:
+        """The one way in for a command that reads a model folder: a folder whose
+        ``meta.json`` is of a format this nmtkit reads and whose vocabularies, tokenizer and
+        sentencepiece models are byte for byte those the weights were trained with; else
+        one line saying which file and what to do. (The weights are checked where they are
+        loaded, :meth:`load_state`.)"""
+        folder = cls(path)
+        folder.check_fingerprints(folder.meta())
+        return folder
+
     # -- writing ----------------------------------------------------------------------
     def prepare(self, config: dict, data_dir: Path, manifest: dict, components: dict,
                 n_parameters: int) -> None:
@@ -202,7 +213,7 @@ class ModelFolder:
         from nmtkit.models.seq2seq import Seq2Seq
 
         meta = self.meta()
-        self.check_fingerprints(meta)
+        self.check_fingerprints(meta)  # as open() does
         config = self.config()
         self.check_components(config, meta)
         src_vocab = Vocab.load(self.path / "vocab.src.tsv")

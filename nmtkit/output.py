@@ -1,8 +1,11 @@
 """Translating a byte stream into text lines: exactly one output line per input line, in
 input order (``--n-best N``: N lines per input line, each numbered with its input line; an
 empty or whitespace-only line has one translation, the empty one, so it gets one line;
-``--output-format jsonl``: one JSON object per input line, whatever ``--n-best``); and the
-side outputs that follow the lines (``--alignments``: one line per input line)."""
+``--output-format jsonl``: one JSON object per input line, whatever ``--n-best``; with
+``--jsonl-attention`` its attention matrix, ``null`` for an empty line or, with a warning
+naming the line, for one whose matrix is over :data:`JSONL_ATTENTION_CELLS`, and its
+alignments, written whatever its length); and the side outputs that follow the lines
+(``--alignments``: one line per input line)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import BinaryIO, TextIO
 
 from nmtkit.alignment import pharaoh
+from nmtkit.attention_blocks import BlockMap
 from nmtkit.fileio import decode_lines
 from nmtkit.translator import Translation, Translator
 
@@ -20,10 +24,21 @@ def one_line(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ")
 
 
+# --jsonl-attention writes a line's matrix while it has at most this many cells (target
+# pieces + 1 by source pieces): every line a model takes whole (at most max_src_len x
+# (max_len + 1) cells, about 51,000 under the defaults) and split lines several times as
+# long, in at most about 2 MB of JSON. Past it the matrix, which grows with the square of
+# the line's length, is null.
+JSONL_ATTENTION_CELLS = 250_000
+
+
 def format_translation(t: Translation, index: int, n_best: int, fmt: str = "text",
-                       attention: bool = False) -> str:
+                       attention: bool = False,
+                       on_warning: Callable[[str], None] | None = None) -> str:
     """The output of input line ``index`` (0-based): text line(s), or one JSON line (with
-    the attention matrix and alignments if ``attention``; null for an empty line)."""
+    the attention matrix and alignments if ``attention``: null for an empty line; the
+    matrix alone null, with a warning through ``on_warning``, past
+    :data:`JSONL_ATTENTION_CELLS`)."""
     if fmt == "jsonl":
         obj = {
             "line": index + 1, "translation": one_line(t.text), "score": t.score,
@@ -33,8 +48,7 @@ def format_translation(t: Translation, index: int, n_best: int, fmt: str = "text
         }
         if attention:
             a = t.attention
-            obj["attention"] = (None if a is None else
-                                [[round(w, 4) for w in row] for row in a.mean.tolist()])
+            obj["attention"] = None if a is None else _matrix(a.mean, index, on_warning)
             obj["alignment"] = None if a is None else pharaoh(t.alignment)
             obj["word_alignment"] = None if a is None else pharaoh(t.word_alignment)
         return json.dumps(obj, ensure_ascii=False) + "\n"
@@ -42,6 +56,18 @@ def format_translation(t: Translation, index: int, n_best: int, fmt: str = "text
         return "".join(f"{index} ||| {one_line(text)} ||| {score:.4f}\n"
                        for text, score in t.n_best)
     return one_line(t.text) + "\n"
+
+
+def _matrix(attention: BlockMap, index: int, on_warning: Callable[[str], None] | None
+            ) -> list[list[float]] | None:
+    if attention.cells > JSONL_ATTENTION_CELLS:
+        if on_warning is not None:
+            on_warning(f"line {index + 1}: attention of {attention.rows:,} x "
+                       f"{attention.cols:,} pieces is over the {JSONL_ATTENTION_CELLS:,}-cell "
+                       "limit of --jsonl-attention; written as null (the alignments are "
+                       "written)")
+        return None
+    return [[round(w, 4) for w in row] for row in attention.dense().tolist()]
 
 
 def alignment_line(t: Translation, units: str = "word") -> str:
@@ -68,9 +94,9 @@ def translate_stream(translator: Translator, source: BinaryIO, name: str, out: T
     opts = translator.opts
     index = 0
     for chunk in translator.stream(lines):
-        out.write("".join(format_translation(t, index + i, opts.search.n_best,
-                                             opts.output_format, opts.jsonl_attention)
-                          for i, t in enumerate(chunk)))
+        for i, t in enumerate(chunk):  # a line at a time: one line's JSON in memory
+            out.write(format_translation(t, index + i, opts.search.n_best,
+                                         opts.output_format, opts.jsonl_attention, on_warning))
         out.flush()
         for sink in sinks:
             for i, t in enumerate(chunk):

@@ -4,6 +4,7 @@ one PNG. Drawn with matplotlib, an optional extra (``pip install 'nmtkit[plots]'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,14 +26,15 @@ class Curves:
     valid_chrf: tuple[list[int], list[float]] = field(default_factory=lambda: ([], []))
 
 
-def read_curves(model_dir: Path) -> Curves:
-    """The series of the model folder's training log; a one-line error where it has none."""
+def read_curves(model_dir: Path, on_warning: Callable[[str], None] | None = None) -> Curves:
+    """The series of the model folder's training log; a one-line error where it has none
+    or a line of it is damaged (a last line cut short is skipped, and ``on_warning`` told)."""
     path = Path(model_dir) / metrics_log.NAME
     if not path.is_file():
         raise NmtkitError(f"{path}: no training log (models trained before nmtkit wrote "
                           "metrics.jsonl have none)")
     curves = Curves()
-    for record in metrics_log.read(model_dir):
+    for record in metrics_log.read_checked(model_dir, on_warning):
         step = record.get("step")
         for key, series in vars(curves).items():
             value = record.get(key)

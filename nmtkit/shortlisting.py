@@ -28,8 +28,7 @@ class ShortlistReport:
 
 def make_shortlist(model_dir: Path, data_dir: Path, per_piece: int = 20,
                    frequent: int = 300) -> ShortlistReport:
-    folder = ModelFolder(Path(model_dir))
-    folder.meta()  # a model folder of a format we read
+    folder = ModelFolder.open(Path(model_dir))
     data_dir = Path(data_dir)
     check_same_encoding(folder.path, data_dir, load_manifest(data_dir),
                         who=f"nmtkit shortlist {folder.path}")

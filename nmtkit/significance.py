@@ -9,7 +9,15 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from nmtkit.errors import ConfigError
 from nmtkit.metrics import make_metric
+
+SAMPLES_MAX = 100_000  # --samples
+# sacrebleu draws every bootstrap resample at once: (resamples x lines) indices and the
+# statistics they pick, about 44 bytes per resampled line for BLEU. This bounds it to about
+# a gigabyte.
+RESAMPLED_LINES_MAX = 20_000_000
+BOOTSTRAP_DEFAULT = 1000  # sacrebleu's resamples when --samples is 0
 
 TESTS = {"bootstrap": "bs", "ar": "ar"}  # our name -> sacrebleu's
 ALPHA = 0.05  # a difference with p below this is called significant
@@ -63,6 +71,7 @@ def paired_test(systems: list[tuple[str, list[str]]], refs: list[str], metrics: 
     """
     from sacrebleu.significance import PairedTest
 
+    check_resampled_size(samples if test == "bootstrap" else 0, len(refs))
     made = {name: make_metric(name, refs) for name in metrics}
     with _sacrebleu_seed(seed):
         # Randomisation takes its intervals from sacrebleu's default 1,000 bootstrap
@@ -82,6 +91,17 @@ def paired_test(systems: list[tuple[str, list[str]]], refs: list[str], metrics: 
                 for i, (n, r) in enumerate(zip(names, results, strict=True))]
         out.append(Comparison(metric, test, str(signatures[label]), rows))
     return out
+
+
+def check_resampled_size(samples: int, lines: int) -> None:
+    """Refuse bootstrap resampling whose arrays would outgrow :data:`RESAMPLED_LINES_MAX`
+    (``samples`` 0: sacrebleu's default, which the intervals of both tests use)."""
+    n = samples or BOOTSTRAP_DEFAULT
+    if n * lines > RESAMPLED_LINES_MAX:
+        most = max(1, RESAMPLED_LINES_MAX // max(lines, 1))
+        raise ConfigError(f"--samples: {n:,} bootstrap resamples of {lines:,} lines are over "
+                          f"the limit of {RESAMPLED_LINES_MAX:,} resampled lines (about a "
+                          f"gigabyte of memory); pass --samples {most:,} or fewer")
 
 
 def _float(value) -> float | None:

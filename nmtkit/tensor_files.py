@@ -95,6 +95,10 @@ def describe_misfit(expected: dict, got: dict) -> str | None:
         elif have.shape != want.shape:
             problems.append(f"{name} has shape {list(have.shape)} in the file but "
                             f"{list(want.shape)} in the model the config builds")
+        elif have.dtype != want.dtype:
+            problems.append(f"{name} is {str(have.dtype).removeprefix('torch.')} in the file "
+                            f"but {str(want.dtype).removeprefix('torch.')} in the model "
+                            "(training writes what the model holds)")
     problems += [f"{name} belongs to no part of the model" for name in got
                  if name not in expected]
     if not problems:

@@ -24,13 +24,13 @@ class TranslateOptions:
     """Checked when made: a bad value is a ConfigError naming the option (``--batch-size``)."""
 
     search: SearchOptions
-    batch_size: int = ranged(64, lo=1, help="Sentences per batch.")
-    chunk_size: int = ranged(1000, lo=1,
+    batch_size: int = ranged(64, 1, 1 << 16, help="Sentences per batch.")
+    chunk_size: int = ranged(1000, 1, 1 << 20,
                              help="Lines read, translated and written at a time.")
     device: str = option("cpu", "cpu, cuda, cuda:N.")
     # Processes forked to translate batches side by side on CPU, the threads split between
     # them (README, "Decoding speed").
-    workers: int = ranged(0, lo=0, help="CPU processes translating batches side by side, "
+    workers: int = ranged(0, 0, 256, help="CPU processes translating batches side by side, "
                           "the threads split between them; 0: auto.")
     # fp32 output does not depend on how lines are batched. bf16 (matrix products in
     # bfloat16; auto: bf16 where the hardware has it natively) was 1.8-2.2x faster with the
@@ -69,7 +69,7 @@ class TranslateOptions:
     # heatmaps (counted from 1, as the plots label them; 0: the last). A Transformer's
     # last layer need not be the one that aligns best (fairseq's --alignment-layer).
     attention_layer: int = ranged(
-        0, lo=0, help="With --alignments, --attention-plots or --jsonl-attention: the "
+        0, 0, 1000, help="With --alignments, --attention-plots or --jsonl-attention: the "
                       "decoder layer (1: the first) whose attention, heads averaged, gives "
                       "them; 0: the last.")
 

@@ -7,6 +7,7 @@ take, and their translations are joined (with a warning through ``on_warning``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
@@ -14,7 +15,8 @@ from itertools import islice
 import torch
 
 from nmtkit.alignment import piece_links, word_links
-from nmtkit.attention_maps import END, AttentionMap, attention_layers, attention_maps, join_segments
+from nmtkit.attention_blocks import BlockMap
+from nmtkit.attention_maps import END, AttentionMap, attention_layers, attention_maps
 from nmtkit.data.text import normalize
 from nmtkit.device import resolve_device
 from nmtkit.errors import ConfigError
@@ -69,6 +71,9 @@ def _check_int8(opts: TranslateOptions, device: torch.device) -> str:
 # many. On 2 cores, 2 workers x 1 thread beat 1 x 2 threads in every case measured (RNN and
 # Transformer-small, greedy and beam 5, fp32 and int8: 1.16-1.66x, README "Decoding speed").
 AUTO_MAX_WORKERS = 8
+# --workers N: at most this many processes per CPU (a few more than CPUs can even out
+# uneven batches; many more only compete and multiply the memory).
+WORKERS_PER_CPU = 4
 
 
 def resolve_workers(workers: int, device: torch.device) -> int:
@@ -80,6 +85,11 @@ def resolve_workers(workers: int, device: torch.device) -> int:
         return 1
     if workers == 0:
         return max(1, min(AUTO_MAX_WORKERS, torch.get_num_threads()))
+    most = WORKERS_PER_CPU * (os.cpu_count() or 1)
+    if workers > most:
+        raise ConfigError(f"--workers {workers}: far more processes than this machine's "
+                          f"{os.cpu_count() or 1} CPUs, which they would only compete for "
+                          f"(each holds its own buffers); give at most {most}, or 0 for auto")
     return workers
 
 
@@ -172,9 +182,10 @@ class Translator:
         maps: list = [None] * len(seqs)
         batches = length_batches(seqs, self.opts.batch_size)
         if self.workers > 1 and len(batches) > 1:
-            if self._pool is None:
-                self._pool = WorkerPool(self.decode_batch, self.workers,
-                                        max(1, torch.get_num_threads() // self.workers))
+            if self._pool is None:  # no more processes than the first chunk has batches
+                n = min(self.workers, len(batches))
+                self._pool = WorkerPool(self.decode_batch, n,
+                                        max(1, torch.get_num_threads() // n))
             futures = {self._pool.submit([seqs[i] for i in idx], self.lines_done): idx
                        for idx in reversed(batches)}
             done = ((idx, self._pool.result(f)) for f, idx in futures.items())
@@ -235,11 +246,12 @@ class Translator:
         return out
 
     def _add_attention(self, t: Translation, maps: list, pieces: list[list[str]]) -> None:
-        """A line's attention from its segments' maps, and the alignments."""
-        views = [(label, join_segments([m[1][v][1] for m in maps]))
+        """A line's attention from its segments' maps (kept as blocks), and the
+        alignments."""
+        views = [(label, BlockMap.join([m[1][v][1] for m in maps]))
                  for v, (label, _) in enumerate(maps[0][1])]
         t.attention = AttentionMap(t.source_pieces, [*t.pieces, END],
-                                   join_segments([m[0] for m in maps]), views)
+                                   BlockMap.join([m[0] for m in maps]), views)
         t.alignment = piece_links(t.attention.mean)
         # each segment's translation starts a word: the segments' texts are joined by spaces
         tgt_words, words = [], 0

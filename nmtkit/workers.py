@@ -26,11 +26,30 @@ _worker: dict = {}  # in a worker: "target", what it calls
 _PR_SET_PDEATHSIG = 1
 
 
+@contextlib.contextmanager
+def _sigpipe_blocked():
+    """Threads started in here have SIGPIPE blocked. The pool's threads write to the
+    workers' pipe; once a worker dies, the pool closes its end, and the next write there
+    would raise SIGPIPE, which kills the whole process, without a word, where SIGPIPE has
+    its default action (translate's, to end quietly under ``| head``). Blocked, the write
+    fails with EPIPE, and the pool reports the dead worker."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGPIPE})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def _start(target: Callable, threads: int, parent: int) -> None:
     """A worker's set-up; its arguments come through the fork, unpickled."""
     import torch
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # forked from a thread that blocked SIGPIPE
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGPIPE})
     # Not Linux: no parent-death signal; the pool's own shutdown ends the workers.
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -58,17 +77,25 @@ class WorkerPool:
 
     def submit(self, *args) -> Future:
         try:
-            return self._pool.submit(_call, *args)
+            with _sigpipe_blocked():  # the pool's threads start in the first submit
+                return self._pool.submit(_call, *args)
         except BrokenProcessPool:
             raise _died() from None
 
     @staticmethod
     def result(future: Future):
-        """The future's result; a worker that died is a one-line error."""
+        """The future's result; a worker that died or ran out of memory is a one-line
+        error."""
         try:
             return future.result()
         except BrokenProcessPool:
             raise _died() from None
+        except MemoryError:
+            raise _out_of_memory() from None
+        except RuntimeError as e:  # torch's allocator says it so
+            if "can't allocate memory" not in str(e):
+                raise
+            raise _out_of_memory() from None
 
     def pids(self) -> list[int]:
         """The worker processes started so far."""
@@ -86,6 +113,13 @@ class WorkerPool:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+WHAT_TO_DO = "try fewer --workers or a smaller --batch-size"
+
+
 def _died() -> NmtkitError:
-    return NmtkitError("a --workers process died (killed, perhaps out of memory); try "
-                       "fewer --workers or a smaller --batch-size")
+    return NmtkitError(f"a --workers process died (killed, perhaps out of memory); "
+                       f"{WHAT_TO_DO}")
+
+
+def _out_of_memory() -> NmtkitError:
+    return NmtkitError(f"a --workers process ran out of memory; {WHAT_TO_DO}")

@@ -38,6 +38,8 @@ for module in (preprocess, build_vocab, train, average, shortlist, translate, sc
 
 # Exit statuses: 2 for a user error (bad input, option or file), 128 + N for signal N.
 EXIT_ERROR, EXIT_SIGINT, EXIT_SIGTERM = 2, 130, 143
+OUT_OF_MEMORY = ("out of memory; a smaller --batch-size (translate, score) or "
+                 "train.batch_tokens (train) lowers what a command needs")
 _flags = {"debug": False}
 
 
@@ -74,11 +76,16 @@ def _exit_on_signal(status: int):
 
 def describe_os_error(e: OSError) -> str:
     """One line: the file (as the user named it) and the system's reason."""
+    import errno
+
     from nmtkit.fileio import user_path
 
     reason = e.strerror or str(e)
-    if e.filename is not None:
-        return f"{user_path(e.filename)}: {reason}"
+    filename = e.filename
+    if e.filename2 is not None and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        filename = e.filename2  # a copy (shutil's) names its source first, its target second
+    if filename is not None:
+        return f"{user_path(filename)}: {reason}"
     return reason
 
 
@@ -113,7 +120,11 @@ def main() -> None:
         _fail(describe_os_error(e), stdout_broken=e.filename == "<stdout>")
     except typer.Abort:
         sys.exit(EXIT_SIGINT)
+    except MemoryError:
+        _fail(OUT_OF_MEMORY)
     except Exception as e:
+        if isinstance(e, RuntimeError) and "can't allocate memory" in str(e):  # torch's
+            _fail(OUT_OF_MEMORY)
         # click's usage errors (typer vendors click, so match by shape, not by class)
         if type(e).__name__ == "NoArgsIsHelpError":  # the help is printed already
             sys.exit(EXIT_ERROR)

@@ -6,16 +6,25 @@ from pathlib import Path
 
 import typer
 
+from nmtkit.cli.common import field_option
+from nmtkit.cli.paths import Reads, command
+from nmtkit.data.build_vocab import VocabOptions
+
+PATHS = {"data_dir": Reads("data", "DATA_DIR", changes=True),
+         "from_model": Reads("model", "--from-model")}
+
 
 def register(app: typer.Typer) -> None:
-    app.command("build-vocab", help="Build source and target vocabularies in a data folder.")(
-        build_vocab)
+    command(app, "build-vocab", func=build_vocab, paths=PATHS,
+            help="Build source and target vocabularies in a data folder.")
 
 
 def build_vocab(
     data_dir: Path = typer.Argument(..., help="Data folder written by nmtkit preprocess."),
-    min_freq: int = typer.Option(1, help="Leave out pieces seen fewer times in training."),
-    max_size: int = typer.Option(0, help="At most this many entries, specials included (0: all)."),
+    min_freq: int = field_option(VocabOptions, "min_freq", "--min-freq",
+                                 help="Leave out pieces seen fewer times in training."),
+    max_size: int = field_option(VocabOptions, "max_size", "--max-size",
+                                 help="At most this many entries, specials included (0: all)."),
     shared: bool = typer.Option(
         False, "--shared/--separate",
         help="One vocabulary for both sides (for shared embeddings), or one each."),
@@ -23,7 +32,6 @@ def build_vocab(
         None, "--from-model", metavar="MODEL_DIR",
         help="Use this model folder's vocabularies (to fine-tune it with train --init-from)."),
 ):
-    from nmtkit.data.build_vocab import VocabOptions
     from nmtkit.data.build_vocab import build_vocab as run
 
     report = run(VocabOptions(data_dir, min_freq, max_size, shared, from_model))

@@ -6,12 +6,14 @@ from typing import Any
 
 import typer
 
+from nmtkit.cli.paths import command
+
 HEADER = ("KIND", "NAME", "PACKAGE", "OPTIONS (name=default)")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("components", help="List components, built-in and from plugins, with "
-                                   "their options.")(components)
+    command(app, "components", func=components, paths={},
+            help="List components, built-in and from plugins, with their options.")
 
 
 def components(

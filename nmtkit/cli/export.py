@@ -6,10 +6,15 @@ from pathlib import Path
 
 import typer
 
+from nmtkit.cli.paths import Reads, Writes, command
+
+PATHS = {"model_dir": Reads("model", "MODEL_DIR"), "out": Writes("ctranslate2", "OUT")}
+
 
 def register(app: typer.Typer) -> None:
-    app.command("export", help="Write a Transformer model folder as a CTranslate2 model "
-                               "(needs the ctranslate2 extra).")(export)
+    command(app, "export", func=export, paths=PATHS,
+            help="Write a Transformer model folder as a CTranslate2 model (needs the ctranslate2 "
+            "extra).")
 
 
 def export(

@@ -6,10 +6,21 @@ from pathlib import Path
 
 import typer
 
+from nmtkit.cli.common import field_option
+from nmtkit.cli.paths import Reads, Writes, command
+from nmtkit.data.preprocess import PreprocessOptions
+from nmtkit.data.text import FilterOptions
+
+PATHS = {"src": Reads("file", "--src"), "tgt": Reads("file", "--tgt"),
+         "valid_src": Reads("file", "--valid-src"),
+         "valid_tgt": Reads("file", "--valid-tgt"),
+         "from_model": Reads("model", "--from-model"),
+         "out": Writes("data", "--out")}
+
 
 def register(app: typer.Typer) -> None:
-    app.command("preprocess",
-                help="Normalise, filter and encode parallel text into a data folder.")(preprocess)
+    command(app, "preprocess", func=preprocess, paths=PATHS,
+            help="Normalise, filter and encode parallel text into a data folder.")
 
 
 def preprocess(
@@ -19,15 +30,19 @@ def preprocess(
     valid_src: Path | None = typer.Option(None, "--valid-src", help="Validation source text."),
     valid_tgt: Path | None = typer.Option(None, "--valid-tgt", help="Validation target text."),
     units: str = typer.Option("spm", help="Translation units: spm (sentencepiece), char or word."),
-    spm_vocab_size: int = typer.Option(8000, help="Sentencepiece vocabulary size."),
+    spm_vocab_size: int = field_option(PreprocessOptions, "spm_vocab_size", "--spm-vocab-size",
+                                       help="Sentencepiece vocabulary size."),
     spm_model_type: str = typer.Option("unigram", help="Sentencepiece model: unigram or bpe."),
     joint: bool = typer.Option(True, "--joint/--separate",
                                help="One sentencepiece model for both sides, or one each."),
-    max_len: int = typer.Option(250, help="Drop pairs with more units than this on a side."),
-    min_len: int = typer.Option(1, help="Drop pairs with fewer units than this on a side."),
-    max_ratio: float = typer.Option(3.0,
+    max_len: int = field_option(FilterOptions, "max_len", "--max-len",
+                                help="Drop pairs with more units than this on a side."),
+    min_len: int = field_option(FilterOptions, "min_len", "--min-len",
+                                help="Drop pairs with fewer units than this on a side."),
+    max_ratio: float = field_option(FilterOptions, "max_ratio", "--max-ratio",
                                     help="Drop pairs whose length ratio exceeds this (0: off)."),
-    seed: int = typer.Option(1, help="Seed for sentencepiece training."),
+    seed: int = field_option(PreprocessOptions, "seed", "--seed",
+                             help="Seed for sentencepiece training."),
     overwrite: bool = typer.Option(False, help="Replace an existing data folder."),
     from_model: Path | None = typer.Option(
         None, "--from-model", metavar="MODEL_DIR",
@@ -36,9 +51,7 @@ def preprocess(
 ):
     from nmtkit.cli.common import setup_logging
     from nmtkit.cli.progress import progress
-    from nmtkit.data.preprocess import PreprocessOptions
     from nmtkit.data.preprocess import preprocess as run
-    from nmtkit.data.text import FilterOptions
 
     setup_logging()
     opts = PreprocessOptions(

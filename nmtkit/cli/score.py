@@ -9,12 +9,21 @@ from pathlib import Path
 
 import typer
 
+from nmtkit.checks import SEED_MAX
+from nmtkit.cli.common import number
+from nmtkit.cli.paths import Reads, command
+from nmtkit.significance import SAMPLES_MAX
+
+PATHS = {"ref": Reads("file", "--ref"), "model_dir": Reads("model", "--model-dir"),
+         "src": Reads("file", "--src"), "hyp": Reads("file", "--hyp")}
+
 
 def register(app: typer.Typer) -> None:
-    app.command("score", help="Score hypotheses (stdin or --hyp) against --ref: BLEU, chrF, "
-                "TER; per line with --sentence; several --hyp compared with "
-                "--paired-bootstrap or --paired-ar; or each (--src, --hyp) pair's "
-                "log-probability under a model with --model-dir.")(score)
+    command(app, "score", func=score, paths=PATHS,
+            help="Score hypotheses (stdin or --hyp) against --ref: BLEU, chrF, TER; per line "
+            "with --sentence; several --hyp compared with --paired-bootstrap or "
+            "--paired-ar; or each (--src, --hyp) pair's log-probability under a model with "
+            "--model-dir.")
 
 
 def score(
@@ -24,7 +33,8 @@ def score(
         None, "--model-dir", "-m", help="Score each (--src, --hyp) pair with this model "
         "instead: log-probability, average per piece, perplexity."),
     src: Path | None = typer.Option(None, "--src", help="Sources of the pairs (--model-dir)."),
-    batch_size: int = typer.Option(64, help="Pairs per batch (--model-dir)."),
+    batch_size: int = number(64, "--batch-size", lo=1, hi=1 << 16,
+                             help="Pairs per batch (--model-dir)."),
     device: str = typer.Option("cpu", help="cpu, cuda, cuda:N (--model-dir)."),
     hyp: list[Path] | None = typer.Option(
         None, "--hyp", help="Hypotheses (default: stdin); repeat to compare systems, the "
@@ -37,15 +47,15 @@ def score(
         "against the first: p-values and 95% confidence intervals (sacrebleu's test)."),
     paired_ar: bool = typer.Option(
         False, "--paired-ar", help="Paired approximate randomisation, as above."),
-    samples: int = typer.Option(0, help="Bootstrap resamples or randomisation trials "
-                                "(0: sacrebleu's 1,000 and 10,000)."),
-    seed: int = typer.Option(12345, help="Seed of the resampling (at least 1)."),
+    samples: int = number(0, "--samples", lo=0, hi=SAMPLES_MAX,
+                          help="Bootstrap resamples or randomisation trials (0: sacrebleu's "
+                          "1,000 and 10,000)."),
+    seed: int = number(12345, "--seed", lo=1, hi=SEED_MAX, help="Seed of the resampling."),
     json_out: bool = typer.Option(False, "--json", help="JSON for machines (JSON lines with "
                                   "--sentence)."),
 ):
 
     from nmtkit import api
-    from nmtkit.checks import Range, check_value
     from nmtkit.errors import ConfigError, NmtkitError
     from nmtkit.fileio import read_lines
     from nmtkit.metrics import METRICS
@@ -67,8 +77,6 @@ def score(
     if bad or not names:
         raise NmtkitError(f"--metrics: unknown {', '.join(bad) or '(none)'}; "
                           f"valid: {', '.join(METRICS)}")
-    check_value("--samples", samples, Range(lo=0))
-    check_value("--seed", seed, Range(lo=1))
     tests = [t for t, on in (("bootstrap", paired_bootstrap), ("ar", paired_ar)) if on]
     paths = list(hyp or [])
     if tests and len(paths) < 2:
@@ -170,7 +178,6 @@ def _score_with_model(model_dir, src, paths, ref, batch_size, device, json_out) 
     import json
 
     from nmtkit import api
-    from nmtkit.checks import Range, check_value
     from nmtkit.cli.common import info, warn
     from nmtkit.errors import ConfigError
     from nmtkit.fileio import read_lines
@@ -181,7 +188,6 @@ def _score_with_model(model_dir, src, paths, ref, batch_size, device, json_out) 
     if ref is not None or len(paths) > 1:
         raise ConfigError("--model-dir: scores one --hyp (or stdin) against --src; --ref and "
                           "several --hyp are for the metrics")
-    check_value("--batch-size", batch_size, Range(lo=1))
     sources = read_lines(src)
     [(name, targets)] = _systems(paths)
     scores, corpus = api.score_pairs(

@@ -7,10 +7,17 @@ from pathlib import Path
 
 import typer
 
+from nmtkit.cli.common import number
+from nmtkit.cli.paths import Reads, command
+
+PATHS = {"model_dir": Reads("model", "MODEL_DIR", changes=True),
+         "data": Reads("data", "--data")}
+
 
 def register(app: typer.Typer) -> None:
-    app.command("shortlist", help="Count which target pieces each source piece co-occurs "
-                                  "with in training data, for translate --shortlist.")(shortlist)
+    command(app, "shortlist", func=shortlist, paths=PATHS,
+            help="Count which target pieces each source piece co-occurs with in training data, "
+            "for translate --shortlist.")
 
 
 def shortlist(
@@ -18,9 +25,10 @@ def shortlist(
     data: Path = typer.Option(..., "--data", "-d",
                               help="Data folder encoded with the model's own tokenizer and "
                                    "vocabularies (its training pairs are counted)."),
-    per_piece: int = typer.Option(20, min=1, help="Target pieces listed per source piece."),
-    frequent: int = typer.Option(300, min=0, help="Most frequent target pieces always "
-                                                  "allowed."),
+    per_piece: int = number(20, "--per-piece", lo=1, hi=1 << 16,
+                            help="Target pieces listed per source piece."),
+    frequent: int = number(300, "--frequent", lo=0, hi=1 << 24,
+                           help="Most frequent target pieces always allowed."),
 ):
     from nmtkit.shortlisting import make_shortlist
 

@@ -6,9 +6,16 @@ from pathlib import Path
 
 import typer
 
+from nmtkit.cli.paths import Reads, Writes, command
+
+PATHS = {"config": Reads("file", "--config"), "data": Reads("data", "--data"),
+         "init_from": Reads("model", "--init-from"),
+         "model_dir": Writes("model", "--model-dir", resume=True)}
+
 
 def register(app: typer.Typer) -> None:
-    app.command("train", help="Train a model on a data folder; writes a model folder.")(train)
+    command(app, "train", func=train, paths=PATHS,
+            help="Train a model on a data folder; writes a model folder.")
 
 
 def train(

@@ -12,17 +12,24 @@ from pathlib import Path
 import typer
 
 from nmtkit.checks import cli_name
-from nmtkit.cli.common import dataclass_options, with_options
+from nmtkit.cli.common import dataclass_options, number, with_options
+from nmtkit.cli.paths import Reads, Writes, command
 from nmtkit.errors import NmtkitError
 from nmtkit.search.options import SearchOptions, option_name
 from nmtkit.translate_options import TranslateOptions
 
+PATHS = {"model_dir": Reads("model", "--model-dir"), "input": Reads("file", "--input"),
+         "output": Writes("file", "--output"),
+         "alignments": Writes("file", "--alignments"),
+         "attention_plots": Writes("plots", "--attention-plots")}
+
 
 def register(app: typer.Typer) -> None:
-    command = with_options(translate, dataclass_options(SearchOptions, option_name)
-                           + dataclass_options(TranslateOptions, cli_name,
-                                               skip=("search", "attention")))
-    app.command("translate", help="Translate text with a trained model, line by line.")(command)
+    func = with_options(translate, dataclass_options(SearchOptions, option_name)
+                        + dataclass_options(TranslateOptions, cli_name,
+                                            skip=("search", "attention")))
+    command(app, "translate", func=func, paths=PATHS,
+            help="Translate text with a trained model, line by line.")
 
 
 def translate(
@@ -31,9 +38,9 @@ def translate(
     input: Path | None = typer.Option(None, "--input", "-i", help="Input text (default: stdin)."),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Output file, written atomically (default: stdout)."),
-    threads: int = typer.Option(
-        0, min=0, help="Torch intra-op threads in all, split between --workers (0: torch's "
-                       "default)."),
+    threads: int = number(
+        0, "--threads", lo=0, hi=4096, help="Torch intra-op threads in all, split between "
+        "--workers (0: torch's default)."),
     attention_plots: Path | None = typer.Option(
         None, "--attention-plots", help="Write each line's attention heatmap into this new "
         "(or empty) folder: line-000001.png, ... (needs pip install 'nmtkit[plots]')."),
@@ -52,7 +59,7 @@ def translate(
     import signal
     import sys
 
-    from nmtkit.cli.common import check_output_file, info, warn
+    from nmtkit.cli.common import info, warn
     from nmtkit.fileio import open_input
 
     # Behave like a Unix filter: `nmtkit translate < in | head -3` ends quietly.
@@ -63,12 +70,6 @@ def translate(
                                       alignment_units)
     opts = TranslateOptions(SearchOptions(**search), **options)
     source = open_input(input, "input") if input else sys.stdin.buffer
-    if output is not None:
-        check_output_file(output, "--output")
-    if alignments is not None:
-        check_output_file(alignments, "--alignments")
-        if output is not None and alignments.resolve() == output.resolve():
-            raise NmtkitError("--alignments: give another file than --output")
 
     import torch
 
@@ -105,10 +106,6 @@ def _attention(plots: Path | None, view: str, alignments: Path | None, units: st
         return "mean" if alignments is not None else "off"
     from nmtkit.plotting import matplotlib_pyplot
 
-    if plots.exists() and (not plots.is_dir() or any(plots.iterdir())):
-        raise NmtkitError(f"--attention-plots {plots}: "
-                          + ("not a folder" if not plots.is_dir() else
-                             "the folder is not empty; give a new or empty one"))
     if not plots.parent.is_dir():
         raise NmtkitError(f"--attention-plots {plots}: the folder {plots.parent} does not "
                           "exist")
@@ -140,6 +137,8 @@ def _run(translator, input, output, source, plots: Path | None, alignments: Path
             def write_links(index, t):
                 with _naming(alignments):
                     links.write(alignment_line(t, units))
+                    # a full disk shows now, before the translations are in place
+                    links.flush()
 
             sinks.append(write_links)
         if plots is not None:

@@ -7,19 +7,19 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from nmtkit.checks import check_fields, cli_name, ranged
+from nmtkit.checks import COUNT_MAX, check_fields, cli_name, ranged
 from nmtkit.data.corpus import PieceTable
 from nmtkit.data.preprocess import load_manifest
-from nmtkit.data.vocab import Vocab
-from nmtkit.errors import NmtkitError
+from nmtkit.data.vocab import SPECIALS, Vocab
+from nmtkit.errors import ConfigError, NmtkitError
 from nmtkit.fileio import atomic_path, write_json
 
 
 @dataclass
 class VocabOptions:
     data_dir: Path
-    min_freq: int = ranged(1, lo=1)
-    max_size: int = ranged(0, lo=0)  # 0: no limit
+    min_freq: int = ranged(1, 1, COUNT_MAX)
+    max_size: int = ranged(0, 0, 1 << 24)  # 0: no limit
     shared: bool = False  # one vocabulary for both sides (needed to share embeddings)
     # A model folder whose vocabularies to use (for fine-tuning it: train --init-from);
     # min_freq, max_size and shared are then not used.
@@ -27,6 +27,9 @@ class VocabOptions:
 
     def __post_init__(self):
         check_fields(self, cli_name)
+        if 0 < self.max_size <= len(SPECIALS):
+            raise ConfigError(f"--max-size {self.max_size}: the {len(SPECIALS)} special "
+                              "tokens alone take that; give 0 (no limit) or more")
 
 
 @dataclass
@@ -37,6 +40,11 @@ class VocabReport:
 
 
 def _model_vocabs(model_dir: Path) -> dict[str, Vocab]:
+    """The vocabularies of the model folder ``model_dir`` (for --from-model), from a folder
+    whose files are those its model was trained with."""
+    from nmtkit.model_folder import ModelFolder  # the one way into a model folder
+
+    ModelFolder.open(model_dir)
     for side in ("src", "tgt"):
         if not (model_dir / f"vocab.{side}.tsv").is_file():
             raise NmtkitError(f"--from-model {model_dir}: not a model folder (no "
@@ -58,6 +66,13 @@ def build_vocab(opts: VocabOptions) -> VocabReport:
         vocabs = dict.fromkeys(("src", "tgt"), Vocab.build(both, opts.min_freq, opts.max_size))
     else:
         vocabs = {side: Vocab.build(c, opts.min_freq, opts.max_size) for side, c in counts.items()}
+    for side, vocab in vocabs.items():
+        if len(vocab) == len(SPECIALS):
+            top = max(counts[side].values(), default=0)
+            raise NmtkitError(f"--min-freq {opts.min_freq}: no {'' if shared else side + ' '}"
+                              f"piece of {data_dir} occurs that often (the most frequent "
+                              f"occurs {top:,} times); the vocabulary would hold only the "
+                              "special tokens")
     coverage = {}
     for side, vocab in vocabs.items():
         total = sum(counts[side].values())

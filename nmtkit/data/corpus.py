@@ -158,3 +158,17 @@ class Corpus:
         ids = getattr(self, "_ids", None)
         if ids is not None:
             ids.close()
+
+
+def corpus_fingerprint(data_dir: Path, split: str = "train") -> str:
+    """sha256 of a split's id corpora (both sides, pieces and line offsets): what a resumed
+    training compares to tell that its data changed."""
+    import hashlib
+
+    from nmtkit.fileio import file_fingerprint
+
+    h = hashlib.sha256()
+    for side in ("src", "tgt"):
+        for ext in ("ids", "idx"):
+            h.update(file_fingerprint(Path(data_dir) / f"{split}.{side}.{ext}").encode())
+    return f"sha256:{h.hexdigest()}"

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nmtkit
-from nmtkit.checks import check_fields, cli_name, one_of, ranged
+from nmtkit.checks import SEED_MAX, check_fields, cli_name, one_of, ranged
 from nmtkit.data.corpus import FIX, CorpusWriter, PieceTable
 from nmtkit.data.text import FilterCounts, FilterOptions, drop_reason, normalize
 from nmtkit.data.units import (
@@ -34,13 +34,12 @@ from nmtkit.errors import ConfigError, DataError, NmtkitError
 from nmtkit.fileio import (
     atomic_dir,
     count_lines,
-    is_empty_dir,
     iter_lines,
     open_input,
     read_json,
     write_json,
 )
-from nmtkit.folders import check_not_holding_inputs, check_replaceable
+from nmtkit.folders import claim_folder
 from nmtkit.formats import check_format
 
 log = logging.getLogger(__name__)
@@ -57,11 +56,11 @@ class PreprocessOptions:
     valid_src: Path | None = None
     valid_tgt: Path | None = None
     units: str = one_of("spm", UNITS)
-    spm_vocab_size: int = ranged(8000, lo=1)
+    spm_vocab_size: int = ranged(8000, 1, 1 << 20)
     spm_model_type: str = one_of("unigram", SPM_MODEL_TYPES)
     joint: bool = True  # one sentencepiece model for both sides
     filter: FilterOptions = field(default_factory=FilterOptions)
-    seed: int = ranged(1, lo=0)
+    seed: int = ranged(1, 0, SEED_MAX)
     overwrite: bool = False
     # A model folder whose units and sentencepiece models encode the text (for
     # fine-tuning it: nmtkit train --init-from); units and spm_* are then not used.
@@ -126,10 +125,7 @@ def _write_normalized(src: Path, tgt: Path, out_src: Path, out_tgt: Path) -> Non
 def _check_output(opts: PreprocessOptions, inputs: list[Path]) -> Path:
     """The data folder to write, as an absolute path, once it is safe to write there."""
     out = Path(os.path.abspath(opts.out))
-    check_not_holding_inputs(out, inputs, "--out")
-    if out.exists() and not opts.overwrite and not is_empty_dir(out):
-        raise NmtkitError(f"{opts.out}: already exists; pass --overwrite to replace it")
-    check_replaceable(out, "data", "--out")
+    claim_folder(out, "data", "--out", inputs, opts.overwrite)
     return out
 
 
@@ -233,7 +229,11 @@ def preprocess(opts: PreprocessOptions,
 
 
 def _model_tokenizer(model_dir: Path) -> TokenizerSpec:
-    """The tokenizer of the model folder ``model_dir`` (for --from-model)."""
+    """The tokenizer of the model folder ``model_dir`` (for --from-model), from a folder
+    whose files are those its model was trained with."""
+    from nmtkit.model_folder import ModelFolder  # the one way into a model folder
+
+    ModelFolder.open(model_dir)
     path = model_dir / "tokenizer.json"
     if not path.is_file():
         raise NmtkitError(f"--from-model {model_dir}: not a model folder (no tokenizer.json)")

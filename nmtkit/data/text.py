@@ -18,9 +18,9 @@ def normalize(line: str) -> str:
 
 @dataclass
 class FilterOptions:
-    max_len: int = ranged(250, lo=1)  # units (pieces, characters or words) per side
-    min_len: int = ranged(1, lo=0)
-    max_ratio: float = ranged(3.0, lo=0)  # longer side / shorter side, in units; 0 disables
+    max_len: int = ranged(250, 1, 1 << 20)  # units (pieces, characters or words) per side
+    min_len: int = ranged(1, 0, 1 << 20)
+    max_ratio: float = ranged(3.0, 0, 1e6)  # longer side / shorter side, in units; 0 disables
 
     def describe(self, reason: str) -> str:
         """The option behind a drop reason, as the command line spells it."""

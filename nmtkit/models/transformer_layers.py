@@ -26,15 +26,15 @@ from nmtkit.models.positions import build_positions
 
 @dataclass
 class TransformerConfig:
-    layers: int = ranged(6, lo=1)
-    heads: int = ranged(8, lo=1)
-    ff_size: int = ranged(2048, lo=1)  # inner size of the position-wise feed-forward network
+    layers: int = ranged(6, 1, 1000)
+    heads: int = ranged(8, 1, 1024)
+    ff_size: int = ranged(2048, 1, 1 << 20)  # inner size of the position-wise feed-forward network
     # on embeddings + positions, sublayer outputs, feed-forward inner
     dropout: float = ranged(0.1, 0.0, 1.0, hi_open=True)
     attention_dropout: float = ranged(0.1, 0.0, 1.0, hi_open=True)  # on attention weights
     pre_norm: bool = True  # layer norm before each sublayer (else after the residual sum)
     positions: str = one_of("sinusoidal", ("sinusoidal", "learned"))
-    max_positions: int = ranged(1024, lo=1)  # table size of learned positions
+    max_positions: int = ranged(1024, 1, 1 << 20)  # table size of learned positions
     scale_embeddings: bool = True  # multiply embeddings by sqrt(d_model) before positions
 
 

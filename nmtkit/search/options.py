@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nmtkit.checks import check_fields, cli_name, one_of, option, ranged
+from nmtkit.checks import SEED_MAX, check_fields, cli_name, one_of, option, ranged
 from nmtkit.errors import ConfigError
 
 LENGTH_NORMS = ("gnmt", "average", "none")
@@ -22,9 +22,9 @@ class SearchOptions:
     """Search options, checked when made; a bad value is a ConfigError naming the
     command-line option (``--beam``, ...)."""
 
-    beam: int = ranged(5, lo=1, help="Beam size; 1 is greedy search.")
+    beam: int = ranged(5, 1, 512, help="Beam size; 1 is greedy search.")
     length_penalty: float = ranged(
-        1.0, lo=0, help="GNMT length penalty alpha: score / ((5 + len) / 6) ** alpha "
+        1.0, 0, 10, help="GNMT length penalty alpha: score / ((5 + len) / 6) ** alpha "
                         "(0: none).")
     length_norm: str = one_of(
         "gnmt", LENGTH_NORMS,
@@ -36,25 +36,33 @@ class SearchOptions:
         help="When a line's beam search ends: best (once its best candidate ends a "
              "hypothesis and --n-best have ended) or all (once --beam hypotheses have "
              "ended; slower).")
-    max_len_ratio: float = ranged(2.0, lo=0, help="At most ratio * source length + 10 pieces.")
-    max_len: int = ranged(256, lo=1, help="At most this many target pieces.")
-    min_len: int = ranged(0, lo=0, help="At least this many target pieces.")
-    min_len_ratio: float = ranged(0.0, lo=0, help="At least ratio * source length pieces.")
-    no_repeat_ngram: int = ranged(0, lo=0,
+    max_len_ratio: float = ranged(2.0, 0, 1000, help="At most ratio * source length + 10 pieces.")
+    max_len: int = ranged(256, 1, 1 << 16, help="At most this many target pieces.")
+    min_len: int = ranged(0, 0, 1 << 16, help="At least this many target pieces.")
+    min_len_ratio: float = ranged(0.0, 0, 1000, help="At least ratio * source length pieces.")
+    no_repeat_ngram: int = ranged(0, 0, 100,
                                   help="Never repeat an n-gram of this size (0: off).")
-    n_best: int = ranged(1, lo=1, help="Output the n best as 'LINE ||| TEXT ||| SCORE' lines.")
+    n_best: int = ranged(1, 1, 512, help="Output the n best as 'LINE ||| TEXT ||| SCORE' lines.")
     sampling: bool = option(False, "Sample each token instead of searching (ignores --beam).")
-    temperature: float = ranged(1.0, lo=0, lo_open=True, help="Sampling temperature.")
-    top_k: int = ranged(0, lo=0, help="Sample from the k most likely tokens (0: all).")
+    temperature: float = ranged(1.0, 0, 1000, lo_open=True, help="Sampling temperature.")
+    top_k: int = ranged(0, 0, 1 << 24, help="Sample from the k most likely tokens (0: all).")
     top_p: float = ranged(1.0, 0.0, 1.0, lo_open=True,
                           help="Sample from the smallest set with this mass (1: all).")
-    seed: int = ranged(0, lo=0, help="Sampling seed.")
+    seed: int = ranged(0, 0, SEED_MAX, help="Sampling seed.")
 
     def __post_init__(self):
         check_fields(self, option_name)
         if self.sampling and self.n_best > 1:
             raise ConfigError("--n-best cannot be used with --sample (sampling draws one "
                               "translation per line)")
+        if not self.sampling:  # a sampling option without --sample would be ignored
+            for name in ("temperature", "top_k", "top_p", "seed"):
+                if getattr(self, name) != self.__dataclass_fields__[name].default:
+                    raise ConfigError(f"{option_name(name)}: for --sample (beam and greedy "
+                                      "search do not sample)")
+        if self.min_len > self.max_len:
+            raise ConfigError(f"--min-len ({self.min_len}) cannot exceed --max-len "
+                              f"({self.max_len})")
         if not self.sampling and self.n_best > self.beam:
             raise ConfigError(f"--n-best ({self.n_best}) cannot exceed --beam ({self.beam})")
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import torch
 
-from nmtkit.errors import ConfigError
+from nmtkit.errors import ConfigError, NmtkitError
 
 # Rank 0 validates and saves while the others wait at the next collective operation.
 TIMEOUT = timedelta(hours=2)
@@ -71,6 +71,29 @@ class Dist:
         out = [None] * self.world
         torch.distributed.all_gather_object(out, obj)
         return out
+
+    def lost_peer(self, error: BaseException) -> bool:
+        """Whether ``error`` says that another process of the group is gone (torch's
+        distributed errors, or gloo's broken connections, which reach us as plain
+        RuntimeErrors from DDP's gradient hooks)."""
+        if not self.active:
+            return False
+        return isinstance(error, torch.distributed.DistError) or (
+            isinstance(error, RuntimeError) and "gloo/transport" in str(error))
+
+    def peer_failed(self, model_dir, checkpoint_step: int | None) -> NmtkitError:
+        """The one line for a process of the group that failed: which one (where this
+        process can tell), and how to go on."""
+        others = [r for r in range(self.world) if r != self.rank]
+        who = (f"training process rank {others[0]}" if len(others) == 1 else
+               f"another of the {self.world} training processes (torchrun's report names "
+               "its rank)")
+        then = ("no checkpoint was saved yet: run the same command again to start over"
+                if checkpoint_step is None else
+                f"run the same command again to resume from the last checkpoint in "
+                f"{model_dir}")
+        return NmtkitError(f"{who} failed (killed, out of memory, or its machine is "
+                           f"gone), so rank {self.rank} stops too; {then}")
 
     def close(self, finished: bool) -> None:
         """Leave the process group. After a finished run every process first waits for

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
+from nmtkit.errors import DataError
 from nmtkit.fileio import atomic_path
 
 NAME = "metrics.jsonl"
@@ -28,16 +30,75 @@ def append(folder: Path, record: dict) -> None:
 
 
 def read(folder: Path) -> list[dict]:
-    """The whole lines that parse; a missing log is empty."""
+    """The whole lines that parse as records (objects with a whole-number ``step``); a
+    missing log is empty. What a resumed run keeps: anything else is dropped."""
     path = Path(folder) / NAME
     if not path.is_file():
         return []
     records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_bytes().splitlines():
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
+            record = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
             continue
+        if isinstance(record, dict) and _whole(record.get("step")):
+            records.append(record)
+    return records
+
+
+# The figures a record may hold, each a number (or null: no BLEU when it is not computed).
+FIGURES = ("epoch", "loss", "lr", "tokens_per_sec", "elapsed", "valid_loss", "valid_ppl",
+           "valid_bleu", "valid_chrf")
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _number(value) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def read_checked(folder: Path, on_warning: Callable[[str], None] | None = None
+                 ) -> list[dict]:
+    """Every record of the log, checked (for reports drawn from it): a line that is not a
+    record of this log (invalid UTF-8, not JSON, not an object, no whole-number ``step``, a
+    figure that is not a number) is a :class:`DataError` naming the file and line. A last
+    line cut short (no line end, not JSON: a run killed while appending it) is skipped and
+    ``on_warning`` told."""
+    path = Path(folder) / NAME
+    data = path.read_bytes()
+    lines = data.splitlines()
+    records = []
+    for lineno, line in enumerate(lines, 1):
+        damaged = f"{path}:{lineno}: damaged training log:"
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise DataError(f"{damaged} invalid UTF-8 at byte {e.start}") from None
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as e:
+            if lineno == len(lines) and not data.endswith((b"\n", b"\r")):
+                if on_warning is not None:
+                    on_warning(f"{path}:{lineno}: the last line is cut short (a run killed "
+                               "while writing it?); skipped")
+                continue
+            raise DataError(f"{damaged} not JSON ({e.msg}, column {e.colno}); nmtkit train "
+                            "writes one JSON object per line") from None
+        if not isinstance(record, dict):
+            kind = {list: "an array", str: "a string", bool: "true or false",
+                    type(None): "null"}.get(type(record), "a number")
+            raise DataError(f"{damaged} {kind}, not a JSON object")
+        if not _whole(record.get("step")):
+            raise DataError(f"{damaged} no whole-number \"step\"")
+        for key in FIGURES:
+            if not _number(record.get(key)):
+                raise DataError(f"{damaged} \"{key}\" is {json.dumps(record[key])[:40]}, "
+                                "not a number")
+        records.append(record)
     return records
 
 

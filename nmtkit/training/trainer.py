@@ -18,13 +18,14 @@ import torch
 
 from nmtkit.config import Config, load_yaml, save_yaml
 from nmtkit.data.batching import ParallelData, token_batches
+from nmtkit.data.corpus import corpus_fingerprint
 from nmtkit.data.preprocess import load_manifest
 from nmtkit.data.units import TokenizerSpec
 from nmtkit.data.vocab import Vocab
 from nmtkit.device import resolve_device
 from nmtkit.errors import ConfigError, NmtkitError
 from nmtkit.fileio import StagedDir, file_fingerprint, read_lines
-from nmtkit.folders import MARKERS, check_not_holding_inputs, check_replaceable
+from nmtkit.folders import MARKERS, claim_folder
 from nmtkit.model_folder import TRAIN_STATE, ModelFolder, resolved_config
 from nmtkit.precision import autocast, resolve_precision
 from nmtkit.registry import REGISTRIES
@@ -56,7 +57,7 @@ def check_model_dir(model_dir: Path, data_dir: Path, overwrite: bool) -> bool:
     make, the data folder, or (without ``overwrite``) a model without a training state to
     resume. True: resume the training whose state the folder holds."""
     model_dir = Path(model_dir)
-    check_not_holding_inputs(model_dir, [data_dir], "--model-dir")
+    claim_folder(model_dir, "model", "--model-dir", [data_dir], overwrite, resume=True)
     if (model_dir / MARKERS["model"]).is_file() and not overwrite:
         if (model_dir / TRAIN_STATE).is_file():
             return True
@@ -66,7 +67,6 @@ def check_model_dir(model_dir: Path, data_dir: Path, overwrite: bool) -> bool:
             "state to resume; choose another --model-dir, or pass --overwrite to train a new "
             "model in its place (the old one stays until the new one reaches its first "
             "checkpoint)")
-    check_replaceable(model_dir, "model", "--model-dir")
     return False
 
 
@@ -165,7 +165,7 @@ class Trainer:
     def _resume(self) -> None:
         """Continue the training saved in the model folder: same model and vocabularies,
         changed training options with a warning each."""
-        folder = ModelFolder(self.model_dir)
+        folder = ModelFolder.open(self.model_dir)
         meta = folder.meta()
         for name, fingerprint in meta.get("fingerprints", {}).items():
             given = self.data_dir / name
@@ -174,6 +174,7 @@ class Trainer:
                     f"{given}: differs from the {name} the model in {self.model_dir} was "
                     "trained with; resume with that data folder, or pass --overwrite to "
                     "start a new model")
+        new_corpus = self._new_corpus(folder, meta)
         saved = load_yaml(self.model_dir / "config.yaml")
         new = resolved_config(self.config, self.model.components)
         for warning in check_resumable(saved, new, str(self.model_dir)):
@@ -181,6 +182,12 @@ class Trainer:
         path = self.model_dir / TRAIN_STATE
         for warning in restore(self, load_tensors(path), str(path)):
             log.warning("warning: %s", warning)
+        if new_corpus:  # the batch position means nothing in other data
+            self.batch_in_epoch = 0
+            log.warning("warning: resuming on another training corpus: %s is not the data "
+                        "this run trained on so far (%s); training goes on from the start "
+                        "of epoch %d on it, and meta.json records the change", self.data_dir,
+                        new_corpus, self.epoch)
         self.checkpoint_step = self.step
         if self._limit_reached(self.resumed_seconds) or (
                 self.config.train.max_epochs and self.epoch >= self.config.train.max_epochs):
@@ -190,6 +197,27 @@ class Trainer:
                 "train on, or pass --overwrite to start a new model")
         log.info("resuming %s from step %d (epoch %d)", self.model_dir, self.step,
                  self.epoch)
+
+    @property
+    def corpus(self) -> dict:
+        """The training corpus this run reads: its data folder and fingerprint."""
+        return {"data_dir": str(self.data_dir),
+                "fingerprint": corpus_fingerprint(self.data_dir)}
+
+    def _new_corpus(self, folder: ModelFolder, meta: dict) -> str | None:
+        """Whether a resumed run reads another training corpus than it did (same tokenizer
+        and vocabularies, other pairs): if so, the new one is recorded in meta.json
+        (``corpus``; the earlier ones under ``corpus_history``) and the earlier one's data
+        folder returned. A folder of an older release, which recorded none, starts
+        recording now."""
+        saved = meta.get("corpus")
+        now = self.corpus
+        if isinstance(saved, dict) and saved.get("fingerprint") == now["fingerprint"]:
+            return None
+        if self.dist.is_main:
+            history = [*meta.get("corpus_history", []), *([saved] if saved else [])]
+            folder.write_meta({"corpus": now, "corpus_history": history})
+        return str(saved.get("data_dir", "?")) if isinstance(saved, dict) else None
 
     def _valid_refs(self):
         if not self.config.train.valid_bleu or self.valid_data is None:
@@ -217,6 +245,10 @@ class Trainer:
                 result = self._run()
             finished = True
             return result
+        except RuntimeError as e:
+            if not self.dist.lost_peer(e):
+                raise
+            raise self.dist.peer_failed(self.model_dir, self.checkpoint_step) from None
         finally:
             self.metrics.close()
             if self.staged is not None:
@@ -236,6 +268,7 @@ class Trainer:
         elif self.dist.is_main:
             self.folder.prepare(config, self.data_dir, self.manifest, self.model.components,
                                 params)
+            self.folder.write_meta({"corpus": self.corpus})
         self.metrics.open(self.step)
         refs, tokenizer = self._valid_refs()
         lengths = (self.train_data.src.lengths, self.train_data.tgt.lengths)

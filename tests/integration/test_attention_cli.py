@@ -125,17 +125,18 @@ def test_attention_layer_chooses_the_layer_alignments_and_maps_come_from(tiny_tr
     (["--alignments", "A", "--alignment-units", "char"],
      "--alignment-units: expected word or piece, got 'char'"),
     (["--alignment-units", "piece"], "--alignment-units: for --alignments"),
-    (["--alignments", "A", "--output", "A"], "--alignments: give another file than --output"),
+    (["--alignments", "A", "--output", "A"],
+     "--output {A} is also {A}, which this command reads or writes; give another file"),
     (["--attention-layer", "1"],
      "--attention-layer: for --alignments, --attention-plots or --jsonl-attention"),
     (["--alignments", "A", "--attention-layer", "-1"],
-     "--attention-layer: must be at least 0, got -1"),
+     "--attention-layer: must be in [0, 1000], got -1"),
 ])
 def test_attention_options_are_checked_before_loading(tiny_model, tmp_path, monkeypatch,
                                                       capsys, args, message):
     args = [str(tmp_path / a) if a in ("P", "A") else a for a in args]
     _, err = _translate(monkeypatch, capsys, tiny_model, *args, status=2)
-    assert err == f"nmtkit: error: {message}\n"
+    assert err == f"nmtkit: error: {message.format(A=tmp_path / 'A')}\n"
     assert list(tmp_path.iterdir()) == []
 
 

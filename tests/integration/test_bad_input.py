@@ -59,18 +59,18 @@ def data(tiny_model, tmp_path) -> Path:
 # -- translate: options ------------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--batch-size", "-5"], "--batch-size: must be at least 1, got -5"),
-    (["--chunk-size", "0"], "--chunk-size: must be at least 1, got 0"),
-    (["--max-len", "0"], "--max-len: must be at least 1, got 0"),
+    (["--batch-size", "-5"], "--batch-size: must be in [1, 65536], got -5"),
+    (["--chunk-size", "0"], "--chunk-size: must be in [1, 1048576], got 0"),
+    (["--max-len", "0"], "--max-len: must be in [1, 65536], got 0"),
     (["--length-penalty", "nan"], "--length-penalty: must be a finite number, got nan"),
-    (["--beam", "0"], "--beam: must be at least 1, got 0"),
-    (["--sample", "--temperature", "-1"], "--temperature: must be greater than 0"),
-    (["--sample", "--top-k", "-3"], "--top-k: must be at least 0, got -3"),
+    (["--beam", "0"], "--beam: must be in [1, 512], got 0"),
+    (["--sample", "--temperature", "-1"], "--temperature: must be in (0, 1000]"),
+    (["--sample", "--top-k", "-3"], "--top-k: must be in [0, 16777216], got -3"),
     (["--sample", "--top-p", "1.5"], r"--top-p: must be in (0, 1], got 1.5"),
     (["--beam", "2", "--n-best", "3"], "--n-best (3) cannot exceed --beam (2)"),
     (["--precision", "fp8"], "--precision: unknown 'fp8'; valid: auto, fp32, bf16"),
     (["--beam", "many"], "Invalid value for '--beam'"),
-    (["--threads", "-1"], "Invalid value for '--threads'"),
+    (["--threads", "-1"], "--threads: must be in [0, 4096], got -1"),
 ])
 def test_translate_rejects_bad_options_before_loading_the_model(cli, tiny_model, args, message):
     msg = one_line_error(cli("translate", "-m", tiny_model, *args, input="a b\n"))
@@ -188,6 +188,27 @@ def test_weights_that_are_all_nan_are_refused(cli, model):
     assert "model.pt:" in msg and "weights are NaN or infinite" in msg
 
 
+def test_weights_of_another_dtype_than_training_writes_are_refused(cli, model):
+    payload = torch.load(model / "model.pt", weights_only=True)
+    payload["model"] = {k: v.double() if v.is_floating_point() else v
+                        for k, v in payload["model"].items()}
+    torch.save(payload, model / "model.pt")
+    msg = _translate(cli, model)
+    assert "model.pt: the weights do not fit" in msg and "is float64 in the file but float32 " \
+        "in the model" in msg
+
+
+def test_a_non_finite_step_checkpoint_is_not_averaged(cli, model, tmp_path):
+    path = model / json.loads((model / "checkpoints.json").read_text())["checkpoints"][0]["file"]
+    payload = torch.load(path, weights_only=True)
+    payload["model"] = {k: torch.full_like(v, float("inf")) if v.is_floating_point() else v
+                        for k, v in payload["model"].items()}
+    torch.save(payload, path)
+    msg = one_line_error(cli("average", model, "--last", "2", "-o", tmp_path / "avg"))
+    assert f"{path.name}:" in msg and "weights are NaN or infinite" in msg
+    assert not (tmp_path / "avg").exists()
+
+
 @pytest.mark.parametrize("damage", ["truncated", "random", "empty", "not a dict"])
 def test_damaged_weights_file(cli, model, damage):
     path = model / "model.pt"
@@ -264,9 +285,9 @@ def _train(cli, data, model_dir, *args):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["train.lr=-0.001"], "config.train.lr: must be greater than 0, got -0.001"),
-    (["model.decoder.hidden_size=0"], "config.model.decoder.hidden_size: must be at least 1"),
-    (["model.encoder.layers=0"], "config.model.encoder.layers: must be at least 1, got 0"),
+    (["train.lr=-0.001"], "config.train.lr: must be in (0, 1000], got -0.001"),
+    (["model.decoder.hidden_size=0"], "config.model.decoder.hidden_size: must be in [1, 1048576]"),
+    (["model.encoder.layers=0"], "config.model.encoder.layers: must be in [1, 1000], got 0"),
     (["model.decoder={type: lstm}"], "unknown decoder 'lstm'; valid names:"),
     (["model.attention.scale=2"], "config.model.attention: unknown key scale"),
     (["train.learning_rate=0.1"], "unknown key learning_rate; valid keys:"),
@@ -482,3 +503,17 @@ def test_the_one_line_check_rejects_a_traceback_and_a_zero_status():
         one_line_error((2, "", "Traceback (most recent call last):\n  File x\nError\n"))
     with pytest.raises(AssertionError):
         one_line_error((0, "", "nmtkit: error: x\n"))
+
+
+@pytest.mark.parametrize("error", [MemoryError(), RuntimeError(
+    "[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: can't allocate memory")])
+def test_running_out_of_memory_is_one_line(cli, tiny_model, monkeypatch, error):
+    """In the main process too (the worker processes report theirs, test_workers.py)."""
+    import nmtkit.api
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(nmtkit.api, "load_translator", fail)
+    msg = one_line_error(cli("translate", "-m", tiny_model, input="a b\n"))
+    assert msg.startswith("nmtkit: error: out of memory; a smaller --batch-size")

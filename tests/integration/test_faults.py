@@ -404,3 +404,225 @@ def test_a_signal_during_preprocess_leaves_nothing(tmp_path, sig, status):
     assert proc.wait(timeout=120) == status
     assert proc.stderr.read() == b""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+# -- every command that writes: SIGKILL while it writes, and a full disk -------------------
+
+def fill(disk: Path) -> None:
+    """Fill the file system at ``disk`` to the brim: any further byte fails with ENOSPC."""
+    import errno
+
+    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as e:
+        assert e.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+
+
+def hidden_leftovers(folder: Path) -> list[Path]:
+    """nmtkit's temporaries anywhere under ``folder``."""
+    from nmtkit.fileio import is_temporary
+
+    return [p for p in Path(folder).rglob("*") if is_temporary(p.name)]
+
+
+def snapshot(target: Path) -> dict[str, bytes]:
+    """What an output holds: a file's bytes, or a folder's files (temporaries left out: no
+    command reads them); empty where there is none."""
+    from nmtkit.fileio import is_temporary
+
+    target = Path(target)
+    if target.is_file():
+        return {"": target.read_bytes()}
+    if not target.is_dir():
+        return {}
+    return {str(p.relative_to(target)): p.read_bytes() for p in sorted(target.rglob("*"))
+            if p.is_file() and not any(is_temporary(part) for part in p.parts)}
+
+
+class Writer:
+    """A command line writing one output (``target``), with a previous version of it in
+    place where the command can replace one. ``dies_at``: part of the path of the
+    temporary file at whose fsync (written whole, not yet renamed) a kill comes."""
+
+    def __init__(self, args: list, target: Path, dies_at: str, stdin: str = ""):
+        self.args, self.target, self.dies_at, self.stdin = list(map(str, args)), target, \
+            dies_at, stdin
+
+
+def writer(command: str, request, out: Path) -> Writer:
+    """``command`` writing its output under ``out``."""
+    model = request.getfixturevalue("tiny_model")
+    data = model.parent / "data"
+    bare = shutil.ignore_patterns("checkpoint-*", "train_state.pt", "tensorboard")
+    lines = "a b c\nd e\n\nf\n"
+    translate = ["translate", "-m", model, "--beam", "1"]
+    if command == "preprocess":
+        corpus = request.getfixturevalue("tiny_corpus")
+        shutil.copytree(data, out / "d")
+        return Writer(["preprocess", "--src", corpus / "train.src", "--tgt",
+                       corpus / "train.tgt", "--out", out / "d", "--units", "word",
+                       "--overwrite"], out / "d", "/.d.")
+    if command == "build-vocab":
+        shutil.copytree(data, out / "data")
+        return Writer(["build-vocab", out / "data", "--max-size", "8"],
+                      out / "data" / "vocab.src.tsv", "/.vocab.src.tsv.")
+    if command == "average":
+        shutil.copytree(model, out / "avg", ignore=bare)
+        return Writer(["average", model, "--last", "2", "-o", out / "avg", "--overwrite"],
+                      out / "avg", "/.avg.")
+    if command == "shortlist":
+        shutil.copytree(model, out / "m", ignore=bare)
+        return Writer(["shortlist", out / "m", "-d", data], out / "m" / "shortlist.pt",
+                      "/.shortlist.pt.")
+    if command == "export":
+        pytest.importorskip("ctranslate2")
+        (out / "ct2").mkdir()
+        (out / "ct2" / "nmtkit-export.json").write_text("{}\n")  # marks an earlier export
+        return Writer(["export", request.getfixturevalue("tiny_transformer"), out / "ct2",
+                       "--overwrite"], out / "ct2", "/.ct2.")
+    if command == "plot":
+        pytest.importorskip("matplotlib")
+        (out / "c.png").write_bytes(b"previous")
+        return Writer(["plot", model, "-o", out / "c.png"], out / "c.png", "/.c.png.")
+    if command == "translate -o":
+        (out / "out.txt").write_text("previous\n")
+        return Writer([*translate, "-o", out / "out.txt"], out / "out.txt", "/.out.txt.",
+                      lines)
+    if command == "translate --alignments":
+        (out / "al.txt").write_text("previous\n")
+        return Writer([*translate, "--alignments", out / "al.txt"], out / "al.txt",
+                      "/.al.txt.", lines)
+    assert command == "translate --attention-plots"
+    pytest.importorskip("matplotlib")
+    return Writer([*translate, "--attention-plots", out / "plots"], out / "plots",
+                  "/plots/.line-000001.png.", lines)
+
+
+WRITERS = ["preprocess", "build-vocab", "average", "shortlist", "export", "plot",
+           "translate -o", "translate --alignments", "translate --attention-plots"]
+
+DIE_WRITING = textwrap.dedent("""
+    import os, signal, sys
+    from nmtkit import fileio
+    from nmtkit.cli import main
+    dies_at, real = sys.argv.pop(1), fileio._fsync
+    def fsync(fd):
+        if dies_at in os.readlink(f"/proc/self/fd/{fd}"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        real(fd)
+    fileio._fsync = fsync
+    sys.argv[0] = "nmtkit"
+    main()
+""")
+
+
+@pytest.mark.parametrize("command", WRITERS)
+def test_sigkill_while_a_command_writes_leaves_the_previous_output(request, tmp_path, command,
+                                                                   monkeypatch, capsys):
+    from tests.conftest import run_main
+
+    w = writer(command, request, tmp_path)
+    before = snapshot(w.target)
+    killed = subprocess.run([sys.executable, "-c", DIE_WRITING, w.dies_at, *w.args],
+                            input=w.stdin.encode(), capture_output=True, env=ENV, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    assert snapshot(w.target) == before  # the previous output (or none), whole
+    assert hidden_leftovers(tmp_path)  # the killed writer's temporary ...
+    status, _, err = run_main(*w.args, input=w.stdin, monkeypatch=monkeypatch, capsys=capsys)
+    assert status == 0, err  # ... does not stand in the next run's way
+    assert snapshot(w.target) not in ({}, before)
+    assert hidden_leftovers(tmp_path) == []
+
+
+def one_line_main_error(status: int, err: str) -> str:
+    """The error line of an in-process run: exactly one, last, status 2."""
+    lines = err.strip().splitlines()
+    assert status == 2, err
+    assert [line for line in lines if line.startswith("nmtkit: error: ")] == lines[-1:], err
+    return lines[-1]
+
+
+# preprocess, train and translate -o have their tests above
+@pytest.mark.parametrize("command", [c for c in WRITERS if c not in ("preprocess",
+                                                                     "translate -o")])
+def test_a_full_disk_names_the_output_and_leaves_nothing_half_written(request, small_disk,
+                                                                       command, monkeypatch,
+                                                                       capsys):
+    from tests.conftest import run_main
+
+    w = writer(command, request, small_disk)
+    before = snapshot(w.target)
+    fill(small_disk)
+    status, _, err = run_main(*w.args, input=w.stdin, monkeypatch=monkeypatch, capsys=capsys)
+    msg = one_line_main_error(status, err)
+    assert msg.startswith(f"nmtkit: error: {w.target}")  # the output, or a file in it
+    assert msg.endswith(": No space left on device")
+    assert snapshot(w.target) == before
+    assert hidden_leftovers(small_disk) == []
+
+
+@pytest.mark.parametrize("full", ["-o", "--alignments", "--attention-plots"])
+def test_a_full_disk_under_one_of_several_outputs_names_that_one(tiny_model, small_disk,
+                                                                tmp_path, full, monkeypatch,
+                                                                capsys):
+    """translate -o OUT --alignments AL --attention-plots DIR, where only one of them is on
+    the disk that is full."""
+    from tests.conftest import run_main
+
+    names = {"-o": "out.txt", "--alignments": "al.txt", "--attention-plots": "plots"}
+    where = {opt: (small_disk if opt == full else tmp_path) / name
+             for opt, name in names.items()}
+    fill(small_disk)
+    args = [x for opt, path in where.items() for x in (opt, str(path))]
+    status, _, err = run_main("translate", "-m", str(tiny_model), "--beam", "1", *args,
+                              input="a b c\nd e\n" * 5, monkeypatch=monkeypatch, capsys=capsys)
+    msg = one_line_main_error(status, err)
+    assert msg.startswith(f"nmtkit: error: {where[full]}")
+    assert msg.endswith(": No space left on device")
+    assert [snapshot(path) for path in where.values()] == [{}, {}, {}]  # none of them
+    assert hidden_leftovers(small_disk) == [] and hidden_leftovers(tmp_path) == []
+
+
+# -- a failed peer under torchrun ------------------------------------------------------------
+
+RANK_1_DIES = textwrap.dedent("""
+    import os, signal, sys
+    from nmtkit.cli import main
+    from nmtkit.training.trainer import Trainer
+    real = Trainer._optimizer_step
+    def step(self, group):
+        if self.step == 6 and self.dist.rank == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(self, group)
+    Trainer._optimizer_step = step
+    sys.argv[0] = "nmtkit"
+    main()
+""")
+
+
+def test_a_killed_torchrun_peer_is_one_line_from_the_survivor(tiny_model, tmp_path):
+    """Two CPU processes (gloo); rank 1 is killed after the checkpoint of step 4: rank 0
+    says which rank failed and how to go on, with no traceback of its own."""
+    script = tmp_path / "rank1_dies.py"
+    script.write_text(RANK_1_DIES)
+    data, config, model = (tiny_model.parent / "data", tiny_model.parent / "config.yaml",
+                           tmp_path / "m")
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+         "2", str(script), "train", "-c", str(config), "-d", str(data), "-m", str(model),
+         "--no-progress", "train.max_steps=12", "train.valid_every=4",
+         "train.valid_bleu=false", "train.batch_tokens=100"],
+        capture_output=True, text=True, env=ENV, timeout=300, check=False)
+    assert proc.returncode != 0
+    ours = [line for line in proc.stderr.splitlines() if line.startswith("nmtkit: error: ")]
+    assert ours == [f"nmtkit: error: training process rank 1 failed (killed, out of memory, or "
+                    f"its machine is gone), so rank 0 stops too; run the same command again to "
+                    f"resume from the last checkpoint in {model}"], proc.stderr[-3000:]
+    assert "[rank0]:" not in proc.stderr  # torch prefixes a worker's traceback so
+    # (rank 0 exits 2, unless torchrun's SIGTERM to the survivors catches it on its way out)
+    assert load_tensors(model / "train_state.pt")["counters"]["step"] == 4
+    assert temporaries(tmp_path) == []

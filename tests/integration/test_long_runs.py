@@ -106,6 +106,27 @@ def test_fine_tuning_from_the_cli(tiny_model, tmp_path):
     assert "the model reads word units but" in bad.stderr and "--from-model" in bad.stderr
 
 
+@pytest.mark.parametrize("changes, said", [
+    (["model.decoder.hidden_size=64"],
+     "model.decoder.hidden_size=64: the weights of {m} have 32 (decoder.cells.0.weight_ih is "
+     "[128, 48] there but [256, 80] with this change); fine-tuning keeps the shape of the "
+     "weights: drop this change, or train a new model without --init-from"),
+    # a change that keeps the shapes (dropout) is not named with one that does not
+    (["model.encoder.dropout=0.5", "model.decoder.layers=2"],
+     "model.decoder.layers=2: the weights of {m} have 1 (decoder.cells.1.weight_ih is absent "
+     "there but [128, 32] with this change); fine-tuning keeps the shape of the weights: "
+     "drop this change, or train a new model without --init-from"),
+], ids=["hidden_size", "layers"])
+def test_a_fine_tuning_change_that_does_not_fit_the_weights_is_named(tiny_model, tmp_path,
+                                                                     monkeypatch, capsys,
+                                                                     changes, said):
+    status, _, err = run_main("train", "--init-from", str(tiny_model), "-d",
+                              str(tiny_model.parent / "data"), "-m", str(tmp_path / "new"),
+                              *changes, monkeypatch=monkeypatch, capsys=capsys)
+    assert status == 2 and not (tmp_path / "new").exists()
+    assert err == f"nmtkit: error: {said.format(m=tiny_model)}\n"
+
+
 DDP_OPTIONS = ["train.max_steps=6", "train.batch_tokens=50", "train.optimizer=sgd",
                "train.lr=0.5", "train.valid_every=3", "train.valid_bleu=false",
                "train.log_every=1", "model.embed_dropout=0", "model.encoder.dropout=0",

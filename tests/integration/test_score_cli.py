@@ -87,8 +87,8 @@ def test_sentence_scores_one_line_per_hypothesis(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.parametrize("args,message", [
     (("--paired-bootstrap",), "--paired-bootstrap: needs at least two --hyp files"),
-    (("--hyp", "{ref}", "--paired-ar", "--seed", "0"), "--seed: must be at least 1, got 0"),
-    (("--hyp", "{ref}", "--paired-ar", "--samples", "-1"), "--samples: must be at least 0"),
+    (("--hyp", "{ref}", "--paired-ar", "--seed", "0"), "--seed: must be in [1, 4294967295], got 0"),
+    (("--hyp", "{ref}", "--paired-ar", "--samples", "-1"), "--samples: must be in [0, 100000]"),
     (("--hyp", "{ref}", "--paired-ar", "--sentence"), "--sentence and --paired-*: choose one"),
     (("--hyp", "{short}", "--paired-ar"), "{short} has 59 lines but {ref} has 60"),
 ])

@@ -8,7 +8,11 @@ Whatever the input holds, this file proves that ``translate_stream`` writes exac
 last line without a newline) and no ``\\r``; that each output line is the translation of its
 input line on its own (so the lines are in input order); that the output does not change
 with the batch or chunk size, byte for byte; that warnings name exactly the lines with
-invalid UTF-8 or too many pieces; and that n-best lines are numbered by input line, in order.
+invalid UTF-8 or too many pieces; that n-best lines are numbered by input line, in order;
+and that every output format (text, n-best, JSONL with attention, alignments, heatmaps)
+gives one output per input line, lines of thousands of words included, whose attention is
+written as null or drawn downsampled with a warning naming the line. (Their memory is
+tested in a subprocess: tests/integration/test_translate_memory.py.)
 
 The examples run in this process (milliseconds each). Plain pytest runs the ``nmtkit-ci``
 profile: 1,000 examples in all, derandomized so a run repeats. ``NMTKIT_FUZZ_EXAMPLES=N``
@@ -18,6 +22,7 @@ runs N examples in all (shared out as in CI) with fresh randomness each run.
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 import re
@@ -25,6 +30,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass
 from itertools import cycle, islice
+from pathlib import Path
 
 import pytest
 import torch
@@ -33,7 +39,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nmtkit import api
-from nmtkit.output import translate_stream
+from nmtkit.attention_plot import MAX_SIDE
+from nmtkit.output import JSONL_ATTENTION_CELLS, alignment_line, translate_stream
 from nmtkit.search.options import SearchOptions
 from nmtkit.translator import TranslateOptions, Translator
 from tests.conftest import TINY_CONFIG
@@ -114,13 +121,19 @@ long_lines = st.builds(
     st.one_of(st.integers(MAX_SRC_LEN + 1, 3 * MAX_SRC_LEN), st.integers(100, 400)))
 lines = st.one_of(st.just(b""), space_runs, joined(words, max_size=MAX_SRC_LEN), mixed, mixed,
                   long_lines)
+# Past what a line's attention may write or draw in full (JSONL_ATTENTION_CELLS, MAX_SIDE):
+# thousands of words, a drawn pattern repeated.
+very_long_lines = st.builds(
+    lambda pattern, n: b" ".join(islice(cycle(pattern), n)),
+    st.lists(words, min_size=1, max_size=MAX_SRC_LEN), st.integers(1_000, 3_000))
 
 
 @st.composite
-def streams(draw) -> bytes:
-    """A byte stream of up to 10 lines, each ended by \\n or \\r\\n; the last may have no
-    line end; perhaps a BOM first."""
-    body = draw(st.lists(st.tuples(lines, st.sampled_from([b"\n", b"\r\n"])), max_size=10))
+def streams(draw, line=lines, max_lines: int = 10) -> bytes:
+    """A byte stream of up to ``max_lines`` lines, each ended by \\n or \\r\\n; the last
+    may have no line end; perhaps a BOM first."""
+    body = draw(st.lists(st.tuples(line, st.sampled_from([b"\n", b"\r\n"])),
+                         max_size=max_lines))
     data = b"".join(line + end for line, end in body[:-1])
     if body:
         data += body[-1][0] + draw(st.sampled_from([b"\n", b"\r\n", b""]))
@@ -191,13 +204,17 @@ def loaded(tiny_model):
 
 
 def translate(loaded, data: bytes, batch_size: int = 64, chunk_size: int = 1000,
-              beam: int = 1, n_best: int = 1) -> Run:
-    warnings: list[str] = []
+              beam: int = 1, n_best: int = 1, sinks=(), warnings: list[str] | None = None,
+              **options) -> Run:
+    """``options``: more TranslateOptions; ``sinks`` and ``warnings``: side outputs and
+    the list the warnings are added to (translate_stream's)."""
+    warnings = [] if warnings is None else warnings
     opts = TranslateOptions(SearchOptions(beam=beam, n_best=n_best), batch_size=batch_size,
-                            chunk_size=chunk_size)
+                            chunk_size=chunk_size, **options)
     translator = Translator(loaded, opts, on_warning=warnings.append)
     out = io.StringIO()
-    returned = translate_stream(translator, io.BytesIO(data), NAME, out, warnings.append)
+    returned = translate_stream(translator, io.BytesIO(data), NAME, out, warnings.append,
+                                sinks=sinks)
     return Run(out.getvalue(), returned, warnings)
 
 
@@ -303,3 +320,60 @@ def test_n_best_lines_are_numbered_by_input_line_in_order(loaded, data):
             # an empty or whitespace-only line: one empty translation (not n_best: the model
             # is not asked, and decode_sequences gives an empty sequence one hypothesis)
             assert mine == [("", 0.0)]
+
+
+JSONL_CAP = re.compile(rf"line (\d+): attention of ([\d,]+) x ([\d,]+) pieces is over the "
+                       rf"{JSONL_ATTENTION_CELLS:,}-cell limit of --jsonl-attention; written as "
+                       r"null \(the alignments are written\)")
+PLOT_CAP = re.compile(rf"line (\d+): attention of ([\d,]+) x ([\d,]+) pieces is over the "
+                      rf"{MAX_SIDE}-piece side of --attention-plots; drawn downsampled, a "
+                      r"square for (\d+) x (\d+) pieces")
+
+
+def capped(warnings: list[str], pattern: re.Pattern) -> dict[int, tuple[int, int]]:
+    """The lines a cap's warnings name, with the (rows, columns) they give."""
+    found = [m for w in warnings if (m := pattern.fullmatch(w))]
+    lines = {int(m[1]): (int(m[2].replace(",", "")), int(m[3].replace(",", ""))) for m in found}
+    assert len(lines) == len(found), warnings  # one warning a line
+    return lines
+
+
+@share(0.006)
+@given(data=streams(st.one_of(lines, very_long_lines), max_lines=4))
+def test_every_output_format_gives_one_output_per_input_line(loaded, data):
+    """Text, n-best, JSONL with attention, alignments and heatmaps, over lines of every kind
+    and lines too long for the attention to be written or drawn in full."""
+    pytest.importorskip("matplotlib")
+    from nmtkit.attention_plot import AttentionPlots
+
+    n, texts = line_count(data), contents(data)
+    text = translate(loaded, data)
+    assert text.returned == n and text.text.count("\n") == n
+    n_best = translate(loaded, data, beam=2, n_best=2)
+    assert sorted({int(line.split(" ||| ")[0]) for line in n_best.lines}) == list(range(n))
+
+    alignments = io.StringIO()
+    warnings: list[str] = []
+    with tempfile.TemporaryDirectory() as folder:
+        plots = AttentionPlots(Path(folder) / "plots", warnings.append)
+        run = translate(loaded, data, output_format="jsonl", jsonl_attention=True,
+                        warnings=warnings,
+                        sinks=[lambda i, t: alignments.write(alignment_line(t, "piece")), plots])
+        drawn = sorted(p.name for p in plots.folder.glob("*")) if plots.folder.exists() else []
+    rows = [json.loads(line) for line in run.lines]
+    assert run.returned == n and [r["line"] for r in rows] == list(range(1, n + 1))
+    assert alignments.getvalue().count("\n") == n
+    real = [i for i, content in enumerate(texts, 1) if pieces(content)]
+    assert drawn == [f"line-{i:06d}.png" for i in real]
+    shapes = {r["line"]: (len(r["pieces"]) + 1, len(r["source_pieces"])) for r in rows
+              if r["source_pieces"]}
+    assert sorted(shapes) == real
+    over_cells = {i: s for i, s in shapes.items() if s[0] * s[1] > JSONL_ATTENTION_CELLS}
+    assert capped(warnings, JSONL_CAP) == over_cells
+    assert capped(warnings, PLOT_CAP) == {i: s for i, s in shapes.items() if max(s) > MAX_SIDE}
+    for row, links in zip(rows, alignments.getvalue().split("\n"), strict=False):
+        if row["source_pieces"]:
+            assert (row["attention"] is None) == (row["line"] in over_cells)
+            assert row["alignment"] == links and len(links.split()) == len(row["pieces"])
+        else:
+            assert row["attention"] is row["alignment"] is None and links == ""

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from nmtkit.alignment import pharaoh, piece_links, word_links
-from nmtkit.attention_maps import attention_layers, attention_maps, join_segments, select_views
+from nmtkit.attention_blocks import BlockMap
+from nmtkit.attention_maps import attention_layers, attention_maps, select_views
 from nmtkit.config import ModelConfig
 from nmtkit.data.units import CharTokenizer, WordTokenizer, space_marked_words
 from nmtkit.models.seq2seq import Seq2Seq
@@ -105,11 +106,13 @@ def test_views_select_heads_layers_or_both():
 def test_segments_join_block_diagonally_without_their_inner_end_rows():
     a = torch.arange(1, 7, dtype=torch.float).view(3, 2)  # 2 pieces + end, 2 source pieces
     b = torch.arange(7, 13, dtype=torch.float).view(2, 3)  # 1 piece + end, 3 source pieces
-    joined = join_segments([a, b])
+    blocks = BlockMap.join([a, b])
+    assert (blocks.rows, blocks.cols) == (4, 5) and blocks.cells == 20
+    joined = blocks.dense()
     assert joined.shape == (4, 5)
     assert torch.equal(joined[:2, :2], a[:2]) and torch.equal(joined[2:, 2:], b)
     assert joined[:2, 2:].abs().sum() == 0 and joined[2:, :2].abs().sum() == 0
-    assert torch.equal(join_segments([a]), a)
+    assert torch.equal(BlockMap.join([a]).dense(), a)
 
 
 def test_each_target_piece_links_to_the_source_piece_it_attends_to_most():

@@ -63,3 +63,43 @@ def test_characters_no_font_has_fall_back_cleanly(tmp_path):
 def test_file_labels():
     assert file_label("layer 2, head 3") == "layer2-head3"
     assert file_label("layer 1") == "layer1"
+
+
+def test_a_line_past_the_side_limit_is_drawn_downsampled_with_one_warning(tmp_path):
+    from nmtkit.attention_blocks import BlockMap
+    from nmtkit.attention_maps import AttentionMap
+    from nmtkit.attention_plot import MAX_SIDE, AttentionPlots
+    from nmtkit.translator import Translation
+
+    torch.manual_seed(0)
+    segments = 25  # of 12 source pieces and 4 target pieces (and </s>)
+    blocks = BlockMap.join([torch.softmax(torch.randn(5, 12), -1) for _ in range(segments)])
+    rows, cols = blocks.rows, blocks.cols
+    steps = -(-rows // MAX_SIDE), -(-cols // MAX_SIDE)
+    assert min(steps) > 1  # both sides over the limit
+    source = [f"▁s{i}" for i in range(cols)]
+    target = [f"▁t{i}" for i in range(rows - 1)]
+    t = Translation(" ".join(target), 0.0, [(" ".join(target), 0.0)], segments, source, target,
+                    AttentionMap(source, [*target, "</s>"], blocks, [("layer 1, head 1", blocks)]))
+    said = []
+    AttentionPlots(tmp_path, said.append)(6, t)
+    assert said == [f"line 7: attention of {rows} x {cols} pieces is over the {MAX_SIDE}-piece "
+                    f"side of --attention-plots; drawn downsampled, a square for {steps[0]} x "
+                    f"{steps[1]} pieces"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["line-000007-layer1-head1.png",
+                                                          "line-000007.png"]
+    with Image.open(tmp_path / "line-000007.png") as png:
+        width, height = png.size
+    # 30 pixels a square, and labels: far from the 30 a piece of the full map
+    squares = -(-cols // steps[1]), -(-rows // steps[0])
+    assert 30 * squares[0] <= width < 30 * squares[0] + 600 < 30 * cols
+    assert 30 * squares[1] <= height < 30 * squares[1] + 600 < 30 * rows
+
+
+def test_the_squares_of_a_downsampled_axis_are_labelled_with_their_pieces_positions():
+    from nmtkit.attention_plot import spans
+
+    pieces = ["▁a", "▁b", "▁c", "▁d", "▁e"]
+    assert spans(pieces, 1) == pieces
+    assert spans(pieces, 2) == ["0-1", "2-3", "4"]
+    assert spans(pieces, 5) == ["0-4"]

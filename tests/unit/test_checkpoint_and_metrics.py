@@ -31,3 +31,16 @@ def test_scores_and_line_count_check():
     assert "nrefs:1" in scores["bleu"].signature
     with pytest.raises(DataError, match="hyp.txt has 1 lines but ref.txt has 2"):
         score(["a"], ["a", "b"], hyp_name="hyp.txt", ref_name="ref.txt")
+
+
+def test_a_resumed_run_drops_what_is_not_a_record_from_the_training_log(tmp_path):
+    """A damaged or foreign line does not stop a resumed run (which keeps the records up to
+    its checkpoint): it is dropped, as is a last line a killed run left cut short."""
+    from nmtkit.training import metrics_log
+
+    (tmp_path / "metrics.jsonl").write_bytes(
+        b'{"step": 1, "loss": 2.0}\n[1, 2]\n{"loss": 1.0}\n{"step": 2, "loss": "\xff"}\n'
+        b'not json\n{"step": 3, "loss": 1.5}\n{"step": 9, "loss": 1.0}\n{"step": 10, "lo')
+    metrics_log.keep_until(tmp_path, 3)
+    assert (tmp_path / "metrics.jsonl").read_text() == \
+        '{"step": 1, "loss": 2.0}\n{"step": 3, "loss": 1.5}\n'

@@ -64,3 +64,55 @@ def test_the_trainer_says_whether_it_finished_when_it_leaves(data_dir, tmp_path,
         monkeypatch.setattr(trainer, "_run", lambda: "result")
         assert trainer.run() == "result"
     assert trainer.dist.closed == [not fail]
+
+
+GLOO_LOST = RuntimeError("[/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:537] Read "
+                         "error [127.0.0.1]:28082: Connection reset by peer")
+
+
+@pytest.mark.parametrize("error, lost", [
+    (GLOO_LOST, True),
+    (torch.distributed.DistBackendError("NCCL communicator was aborted"), True),
+    (RuntimeError("mat1 and mat2 shapes cannot be multiplied"), False),
+    (ValueError("gloo/transport"), False),
+])
+def test_a_broken_connection_to_a_peer_is_told_from_other_errors(error, lost):
+    assert Dist(rank=0, world=2).lost_peer(error) is lost
+    assert not Dist().lost_peer(error)  # a single process has no peers
+
+
+class Peers(Recorder):
+    """A rank of a group, that records how the trainer leaves."""
+
+    def __init__(self, rank: int, world: int):
+        super().__init__()
+        self.rank, self.world = rank, world
+
+
+@pytest.mark.parametrize("rank, world, checkpoint, said", [
+    (0, 2, 4, "training process rank 1 failed (killed, out of memory, or its machine is gone), "
+              "so rank 0 stops too; run the same command again to resume from the last "
+              "checkpoint in {m}"),
+    (1, 2, None, "training process rank 0 failed (killed, out of memory, or its machine is "
+                 "gone), so rank 1 stops too; no checkpoint was saved yet: run the same command "
+                 "again to start over"),
+    (2, 4, 4, "another of the 4 training processes (torchrun's report names its rank) failed "
+              "(killed, out of memory, or its machine is gone), so rank 2 stops too; run the "
+              "same command again to resume from the last checkpoint in {m}"),
+])
+def test_a_peer_lost_in_training_is_one_line_saying_which_and_how_to_resume(
+        data_dir, tmp_path, monkeypatch, rank, world, checkpoint, said):
+    from nmtkit.errors import NmtkitError
+
+    trainer = Trainer(config(max_steps=1, valid_every=0), data_dir, tmp_path / "m")
+    trainer.dist = Peers(rank, world)
+    trainer.checkpoint_step = checkpoint
+
+    def broken():
+        raise GLOO_LOST
+    monkeypatch.setattr(trainer, "_run", broken)
+    with pytest.raises(NmtkitError) as caught:
+        trainer.run()
+    assert str(caught.value) == said.format(m=tmp_path / "m")
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert trainer.dist.closed == [False]  # left without waiting for the lost peer

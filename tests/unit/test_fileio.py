@@ -153,3 +153,32 @@ def test_damaged_json_is_one_line(tmp_path):
         read_json(tmp_path / "m.json", "thing")
     with pytest.raises(NmtkitError, match=r"none.json: missing \(thing\)"):
         read_json(tmp_path / "none.json", "thing")
+
+
+@pytest.mark.parametrize("writer", ["file", "folder"])
+def test_a_failed_write_that_names_no_file_names_the_output(tmp_path, writer):
+    """pathlib's, matplotlib's and CTranslate2's failed writes name no file: the error
+    names the output being written, as the command line's one line then does."""
+    import errno
+
+    from nmtkit.cli import describe_os_error
+    from nmtkit.fileio import atomic_path
+
+    target = tmp_path / "out"
+    write = atomic_path(target) if writer == "file" else atomic_dir(target)
+    with pytest.raises(OSError) as caught, write:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert describe_os_error(caught.value) == f"{target}: No space left on device"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_copy_onto_a_full_disk_names_its_target_not_its_source(tmp_path):
+    import errno
+
+    from nmtkit.cli import describe_os_error
+
+    full = OSError(errno.ENOSPC, "No space left on device", "model/config.yaml", None,
+                   "avg/config.yaml")  # as shutil.copyfile raises it
+    assert describe_os_error(full) == "avg/config.yaml: No space left on device"
+    missing = OSError(errno.ENOENT, "No such file or directory", "a", None, "b")
+    assert describe_os_error(missing) == "a: No such file or directory"

@@ -319,3 +319,33 @@ def test_the_metrics_log_drops_what_a_resumed_run_redoes(tmp_path):
     assert metrics_log.read(tmp_path) == [{"step": 1, "loss": 1.0}, {"step": 2, "loss": 0.5},
                                           {"step": 2, "valid_loss": 0.7}]
     assert (tmp_path / metrics_log.NAME).read_text().endswith("}\n")
+
+
+def test_resuming_on_another_training_corpus_says_so_and_records_it(tmp_path, data_dir,
+                                                                     caplog):
+    """Same tokenizer and vocabularies, other training pairs: the run goes on, with a
+    warning naming both data folders, from the start of its epoch, and meta.json records
+    the new corpus (and the old one in its history)."""
+    from nmtkit.api import PreprocessOptions, VocabOptions, build_vocab, preprocess
+    from tests.conftest import reversal_pairs, write_pairs
+
+    Trainer(config(max_steps=3, valid_every=3), data_dir, tmp_path / "m").run()
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    assert meta["corpus"]["data_dir"] == str(data_dir)
+    src, tgt = write_pairs(tmp_path, "other", reversal_pairs(200, seed=9))
+    other = tmp_path / "other-data"
+    preprocess(PreprocessOptions(src, tgt, other, from_model=tmp_path / "m"))
+    build_vocab(VocabOptions(other, from_model=tmp_path / "m"))
+    with caplog.at_level("WARNING"):
+        result = Trainer(config(max_steps=5, valid_every=5), other, tmp_path / "m").run()
+    assert result.steps == 5
+    warned = [r.getMessage() for r in caplog.records if "another training corpus" in
+              r.getMessage()]
+    assert len(warned) == 1 and str(other) in warned[0] and str(data_dir) in warned[0]
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    assert meta["corpus"]["data_dir"] == str(other)
+    assert [c["data_dir"] for c in meta["corpus_history"]] == [str(data_dir)]
+    caplog.clear()
+    with caplog.at_level("WARNING"):  # the same corpus again: nothing to say
+        Trainer(config(max_steps=6, valid_every=6), other, tmp_path / "m").run()
+    assert not [r for r in caplog.records if "another training corpus" in r.getMessage()]

@@ -133,7 +133,7 @@ def test_configuration_errors():
         tiny_model(encoder=transformer(heads=3))
     with pytest.raises(ConfigError, match="model.decoder.positions: unknown 'rotary'"):
         tiny_model(decoder=transformer(positions="rotary"))
-    with pytest.raises(ConfigError, match="model.decoder.layers: must be at least 1, got 0"):
+    with pytest.raises(ConfigError, match=r"model.decoder.layers: must be in \[1, 1000\], got 0"):
         tiny_model(decoder=transformer(layers=0))
     with pytest.raises(ConfigError, match="unknown key hidden_size"):
         tiny_model(decoder=transformer(hidden_size=16))

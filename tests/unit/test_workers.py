@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
+import threading
 
 import pytest
 import torch
 
 from nmtkit.errors import ConfigError, NmtkitError
-from nmtkit.translator import AUTO_MAX_WORKERS, resolve_workers
+from nmtkit.translator import AUTO_MAX_WORKERS, WORKERS_PER_CPU, resolve_workers
 from nmtkit.workers import WorkerPool
 
 
@@ -47,7 +51,102 @@ def test_a_worker_that_dies_is_a_one_line_error():
 def test_auto_takes_one_worker_per_thread_and_a_gpu_takes_none():
     threads = torch.get_num_threads()
     assert resolve_workers(0, torch.device("cpu")) == min(AUTO_MAX_WORKERS, threads)
-    assert resolve_workers(3, torch.device("cpu")) == 3
+    most = WORKERS_PER_CPU * os.cpu_count()
+    assert resolve_workers(most, torch.device("cpu")) == most
+    with pytest.raises(ConfigError, match=f"--workers {most + 1}: far more processes than "
+                                          f"this machine's {os.cpu_count()} CPUs"):
+        resolve_workers(most + 1, torch.device("cpu"))
     assert resolve_workers(0, torch.device("cuda")) == 1
     with pytest.raises(ConfigError, match="--workers: worker processes are for CPU"):
         resolve_workers(2, torch.device("cuda"))
+
+
+def _raise_memory_error(value):
+    raise MemoryError
+
+
+def _allocate_too_much(value):
+    return torch.empty(1 << 60, dtype=torch.uint8)  # torch's allocator refuses it
+
+
+@pytest.mark.parametrize("target", [_raise_memory_error, _allocate_too_much])
+def test_a_worker_out_of_memory_is_a_one_line_error(target):
+    pool = WorkerPool(target, workers=1, threads=1)
+    try:
+        with pytest.raises(NmtkitError) as caught:
+            pool.result(pool.submit(1))
+    finally:
+        pool.close(now=True)
+    assert str(caught.value) == ("a --workers process ran out of memory; try fewer --workers "
+                                 "or a smaller --batch-size")
+
+
+def test_another_failure_in_a_worker_is_not_called_out_of_memory():
+    def fails(value):
+        raise RuntimeError("a bug")
+
+    pool = WorkerPool(fails, workers=1, threads=1)
+    try:
+        with pytest.raises(RuntimeError, match="a bug"):
+            pool.result(pool.submit(1))
+    finally:
+        pool.close(now=True)
+
+
+WORKER_FAULT = textwrap.dedent("""
+    import os, signal, sys
+    from nmtkit.cli import main
+    from nmtkit.translator import Translator
+    fault, parent, real = sys.argv.pop(1), os.getpid(), Translator.decode_batch
+    def decode_batch(self, batch, lines_done):
+        if os.getpid() != parent:  # in a worker
+            if fault == "SIGKILL":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise MemoryError
+        return real(self, batch, lines_done)
+    Translator.decode_batch = decode_batch
+    sys.argv[0] = "nmtkit"
+    main()
+""")
+
+
+@pytest.mark.parametrize("fault", ["MemoryError", "SIGKILL"])
+def test_translate_with_a_worker_out_of_memory_says_so_in_one_line(tiny_model, fault):
+    """translate --workers 2, a worker out of memory (Python's MemoryError, or killed as the
+    kernel's OOM killer does): one line saying what to do, status 2, no traceback. In a
+    process of its own: translate gives SIGPIPE its default action, which once killed the
+    whole process without a word when the pool wrote to a dead worker's pipe."""
+    proc = subprocess.run([sys.executable, "-c", WORKER_FAULT, fault, "translate", "-m",
+                           str(tiny_model), "--workers", "2", "--batch-size", "1"],
+                          input=b"a b\n" * 50, capture_output=True, check=False)
+    said = ("ran out of memory" if fault == "MemoryError" else
+            "died (killed, perhaps out of memory)")
+    assert (proc.returncode, proc.stdout) == (2, b""), proc.stderr.decode()[-2000:]
+    assert proc.stderr.decode() == (f"nmtkit: error: a --workers process {said}; try fewer "
+                                    "--workers or a smaller --batch-size\n")
+
+
+def _blocks_sigpipe(tid: int) -> bool:
+    status = open(f"/proc/{os.getpid()}/task/{tid}/status").read()
+    mask = int(next(line for line in status.splitlines() if line.startswith("SigBlk:"))
+               .split()[1], 16)
+    return bool(mask & (1 << (signal.SIGPIPE - 1)))
+
+
+def _worker_blocks_sigpipe(value):
+    return _blocks_sigpipe(threading.get_native_id())
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux's /proc")
+def test_the_pools_threads_block_sigpipe_and_the_workers_do_not():
+    """A write to a dead worker's pipe fails with EPIPE in the pool's threads, rather than
+    raising SIGPIPE, which kills the process where it has its default action."""
+    before = {t.native_id for t in threading.enumerate()}
+    pool = WorkerPool(_worker_blocks_sigpipe, workers=1, threads=1)
+    try:
+        assert pool.result(pool.submit(1)) is False  # the worker: as it was
+        started = {t.native_id for t in threading.enumerate()} - before
+        assert started and all(_blocks_sigpipe(tid) for tid in started)
+        assert not _blocks_sigpipe(threading.get_native_id())  # this thread: as it was
+    finally:
+        pool.close()

@@ -24,9 +24,9 @@ from nmtkit.registry import ATTENTION
 
 @dataclass
 class AdditiveConfig:
-    hidden_size: int = ranged(0, lo=0)  # size of the tanh layer; 0: the memory size
+    hidden_size: int = ranged(0, 0, 1 << 20)  # size of the tanh layer; 0: the memory size
     coverage: bool = False
-    coverage_loss: float = ranged(1.0, lo=0)  # weight of the coverage loss when coverage is on
+    coverage_loss: float = ranged(1.0, 0, 1000.0)  # weight of the coverage loss when coverage is on
 
 
 class _TanhScore(Attention):

@@ -37,7 +37,7 @@ class ScaledDotAttention(Attention):
 
 @dataclass
 class MultiHeadConfig:
-    heads: int = ranged(8, lo=1)
+    heads: int = ranged(8, 1, 1024)
     # on the attention weights used for the context
     dropout: float = ranged(0.0, 0.0, 1.0, hi_open=True)
 

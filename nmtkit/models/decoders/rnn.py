@@ -38,8 +38,8 @@ from nmtkit.registry import DECODERS
 @dataclass
 class RNNDecoderConfig:
     cell: str = one_of("lstm", CELL_NAMES)
-    hidden_size: int = ranged(512, lo=1)
-    layers: int = ranged(1, lo=1)
+    hidden_size: int = ranged(512, 1, 1 << 20)
+    layers: int = ranged(1, 1, 1000)
     input_feeding: bool = True
     dropout: float = ranged(0.2, 0.0, 1.0, hi_open=True)
     copy: bool = False  # pointer-generator output (needs model.share_embeddings)

@@ -18,7 +18,7 @@ from nmtkit.registry import ENCODERS
 
 @dataclass
 class MeanEncoderConfig:
-    hidden_size: int = ranged(0, lo=0)  # 0: the embedding size; else a linear projection
+    hidden_size: int = ranged(0, 0, 1 << 20)  # 0: the embedding size; else a linear projection
     dropout: float = ranged(0.0, 0.0, 1.0, hi_open=True)
 
 

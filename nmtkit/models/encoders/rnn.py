@@ -17,8 +17,8 @@ from nmtkit.registry import ENCODERS
 @dataclass
 class RNNEncoderConfig:
     cell: str = one_of("lstm", CELL_NAMES)
-    hidden_size: int = ranged(256, lo=1)  # per direction
-    layers: int = ranged(1, lo=1)
+    hidden_size: int = ranged(256, 1, 1 << 20)  # per direction
+    layers: int = ranged(1, 1, 1000)
     bidirectional: bool = True
     dropout: float = ranged(0.2, 0.0, 1.0, hi_open=True)  # between layers, on the output
     reverse_source: bool = False  # read the source backwards (Sutskever et al., 2014)
