@@ -29,19 +29,19 @@ class TranslateOptions:
                              help="Lines read, translated and written at a time.")
     device: str = option("cpu", "cpu, cuda, cuda:N.")
     # Processes forked to translate batches side by side on CPU, the threads split between
-    # them (README, "Decoding speed").
+    # them (docs/benchmarks.md, "Decoding speed").
     workers: int = ranged(0, 0, 256, help="CPU processes translating batches side by side, "
                           "the threads split between them; 0: auto.")
     # fp32 output does not depend on how lines are batched. bf16 (matrix products in
-    # bfloat16; auto: bf16 where the hardware has it natively) was 1.8-2.2x faster with the
-    # same BLEU on Multi30k, but 4-7% of lines changed with the batch size. int8 (dynamic
-    # quantization, CPU) was 1.4-3.2x faster with BLEU within 0.05 (README).
+    # bfloat16; auto: bf16 where the hardware has it natively) and int8 (dynamic
+    # quantization, CPU) are faster with BLEU close to fp32's, but some lines change with
+    # the batch size (docs/benchmarks.md, "Decoding speed").
     precision: str = one_of(
         "fp32", (*PRECISIONS, "int8"),
-        help="fp32 (output independent of batching), bf16 (2-2.5x faster; output may change "
-             "with the batch size), int8 (CPU: int8 weights, 1.4-3.2x faster; output may "
-             "change with the batch size), fp16 (for GPUs without bf16) or auto (bf16 "
-             "where native).")
+        help="fp32 (output independent of batching), bf16 (faster; output may change with "
+             "the batch size), int8 (CPU: int8 weights, faster; output may change with the "
+             "batch size), fp16 (for GPUs without bf16) or auto (bf16 where native); "
+             "speeds in docs/benchmarks.md.")
     # Vocabulary shortlist (nmtkit shortlist writes the model folder's shortlist.pt).
     shortlist: bool = option(
         False, "Score only the target pieces each line's source pieces co-occurred with in "
@@ -51,7 +51,7 @@ class TranslateOptions:
     compile: str = one_of(
         "auto", COMPILE_MODES,
         help="torch.compile the decoding loop: on, off, or auto (only where it was measured "
-             "faster; see README).")
+             "faster; see docs/benchmarks.md).")
 
     # What each input line gives: its text line(s), or one JSON object (jsonl).
     output_format: str = one_of(

@@ -68,8 +68,8 @@ def _check_int8(opts: TranslateOptions, device: torch.device) -> str:
 
 
 # --workers 0 (auto): one single-threaded worker per thread torch would use, up to this
-# many. On 2 cores, 2 workers x 1 thread beat 1 x 2 threads in every case measured (RNN and
-# Transformer-small, greedy and beam 5, fp32 and int8: 1.16-1.66x, README "Decoding speed").
+# many. On 2 cores, 2 workers x 1 thread beat 1 x 2 threads in every case measured
+# (docs/benchmarks.md, "Decoding speed").
 AUTO_MAX_WORKERS = 8
 # --workers N: at most this many processes per CPU (a few more than CPUs can even out
 # uneven batches; many more only compete and multiply the memory).

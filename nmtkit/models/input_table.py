@@ -6,7 +6,7 @@ that depends on the token, ``W_e E y + b_ih + b_hh`` (``W_e`` the embedding colu
 ``W_ih``), is one row of a table (vocabulary x 4 hidden) computed once per weights; the
 rest is one matrix product of ``[feed; h]`` with ``[W_f, W_hh]``. For Multi30k's RNN
 (embeddings 256, hidden 512) that is a fifth fewer multiply-adds in the cell and one
-product instead of two (README, "Decoding speed"). Used without gradients in evaluation
+product instead of two (docs/benchmarks.md, "Decoding speed"). Used without gradients in evaluation
 mode, in float32 on CPU, for a plain ``nn.LSTMCell`` (not int8), when the table takes at
 most :data:`MAX_TABLE_BYTES`; otherwise the cell runs as it is.
 """

@@ -1,11 +1,10 @@
 """The output layer at decoding time, computed in column blocks.
 
-On CPU, one matrix product of a step's rows with a large vocabulary (say 320 x 256 by
-256 x 5,484) ran at about half the throughput of the decoder's other products; the same
-product cut into blocks of 1,024 output columns, then concatenated, was 1.2-1.5x faster
-(one thread), and whole float32 decoding 1.03-1.16x (bench/output_blocks.py), with the
-same lines. In bfloat16 (autocast casts each block's weights) it was 0.80-1.04x, so
-float32 only. Training (gradients on), GPUs, the compiled loop (inductor chooses its own
+On CPU, one matrix product of a step's rows with a large vocabulary ran at a fraction of
+the throughput of the decoder's other products; the same product cut into blocks of 1,024
+output columns, then concatenated, was faster, with the same lines, in float32 but not in
+bfloat16 (autocast casts each block's weights), so float32 only (bench/output_blocks.py;
+docs/benchmarks.md). Training (gradients on), GPUs, the compiled loop (inductor chooses its own
 kernels) and small batches use the layer as it is.
 """
 

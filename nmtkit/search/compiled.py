@@ -148,14 +148,13 @@ def compile_after(mode: str, decoder, opts: SearchOptions, device: torch.device,
     return AUTO_AFTER_LINES
 
 
-# Where the compiled loop was faster than the eager one on CPU (2-core AMD EPYC with
-# AVX512-BF16, Multi30k test2016, RNN and Transformer, batch sizes 1, 16 and 64, greedy and
-# beam 5; README, "Decoding speed"): in bfloat16, 1.02-1.88x. In float32 it was 0.90-1.43x
-# (mostly below 1.05x): the step is bound by its matrix products, which compilation leaves
-# to the same kernels, and the fixed shapes cost 20-23% before compilation wins it back.
+# Where the compiled loop was measured faster than the eager one on CPU (docs/benchmarks.md,
+# "Decoding speed"): in bfloat16. In float32 the step is bound by its matrix products,
+# which compilation leaves to the same kernels, and the fixed shapes cost more than
+# compilation wins back.
 FASTER_PRECISIONS = ("bf16",)
-# Compilation added 7-19 s to a process with inductor's cache and 44-155 s without, and
-# saved 0.1-1.4 ms per line (batch 16 and 64): it pays after some 14,000-90,000 lines.
+# Compilation costs seconds to minutes a process and saves a little per line: it pays
+# after tens of thousands of lines (docs/benchmarks.md, "Decoding speed").
 AUTO_AFTER_LINES = 20_000
 
 

@@ -29,8 +29,8 @@ class SearchOptions:
     length_norm: str = one_of(
         "gnmt", LENGTH_NORMS,
         help="Finished-hypothesis scores: gnmt (alpha above), average (per piece), none.")
-    # "best" is OpenNMT-py's and CTranslate2's rule; "all" is fairseq's. On Multi30k "best"
-    # was 1.18-1.20x faster at beam 5 with BLEU within 0.03 (README, "Decoding speed").
+    # "best" is OpenNMT-py's and CTranslate2's rule; "all" is fairseq's. Their speed and
+    # BLEU on Multi30k: docs/benchmarks.md, "Decoding speed".
     beam_stop: str = one_of(
         "best", BEAM_STOPS,
         help="When a line's beam search ends: best (once its best candidate ends a "
