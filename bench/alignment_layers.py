@@ -20,7 +20,7 @@ from pathlib import Path
 from nmtkit import api
 from nmtkit.config import Config, from_dict
 from nmtkit.search.options import SearchOptions
-from nmtkit.translator import TranslateOptions
+from nmtkit.translate.translator import TranslateOptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.conftest import write_pairs

@@ -23,7 +23,7 @@ from torch.nn import functional as F
 import nmtkit.models.transformer_layers as layers
 from nmtkit.model_folder import ModelFolder
 from nmtkit.search.options import SearchOptions
-from nmtkit.translator import TranslateOptions, Translator
+from nmtkit.translate.translator import TranslateOptions, Translator
 
 EXPLICIT = layers.TransformerAttention.attend
 

@@ -21,11 +21,11 @@ import ctranslate2
 import torch
 from paired import best_of, heading, parser
 
-from nmtkit.export import export
-from nmtkit.metrics import corpus_scores
 from nmtkit.model_folder import ModelFolder
+from nmtkit.model_folder.export import export
+from nmtkit.scoring.metrics import corpus_scores
 from nmtkit.search.options import SearchOptions
-from nmtkit.translator import TranslateOptions, Translator
+from nmtkit.translate.translator import TranslateOptions, Translator
 
 MAX_LEN = 100
 

@@ -14,10 +14,10 @@ import time
 
 from paired import alternate, heading, parser
 
-from nmtkit.metrics import corpus_scores
 from nmtkit.model_folder import ModelFolder
+from nmtkit.scoring.metrics import corpus_scores
 from nmtkit.search.options import SearchOptions
-from nmtkit.translator import TranslateOptions, Translator
+from nmtkit.translate.translator import TranslateOptions, Translator
 
 
 def main() -> None:

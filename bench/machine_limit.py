@@ -21,9 +21,9 @@ from paired import best_of, heading, parser
 from torch.utils.flop_counter import FlopCounterMode
 
 from nmtkit.model_folder import ModelFolder
-from nmtkit.quantize import int8_weights
 from nmtkit.search.options import SearchOptions
-from nmtkit.translator import TranslateOptions, Translator
+from nmtkit.translate.quantize import int8_weights
+from nmtkit.translate.translator import TranslateOptions, Translator
 
 SHAPES = ((2048, 2048, 2048), (320, 512, 8192))
 

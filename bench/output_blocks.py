@@ -14,7 +14,7 @@ from paired import alternate, heading, parser, versus
 from nmtkit.model_folder import ModelFolder
 from nmtkit.models import output_layer
 from nmtkit.search.options import SearchOptions
-from nmtkit.translator import TranslateOptions, Translator
+from nmtkit.translate.translator import TranslateOptions, Translator
 
 
 class Switched:

@@ -18,9 +18,9 @@ from pathlib import Path
 from paired import best_of, heading, parser
 
 from nmtkit.api import load_translator
-from nmtkit.metrics import corpus_scores
+from nmtkit.scoring.metrics import corpus_scores
 from nmtkit.search.options import SearchOptions
-from nmtkit.translate_options import TranslateOptions
+from nmtkit.translate.options import TranslateOptions
 
 
 def main() -> None:

@@ -21,12 +21,12 @@ from paired import alternate, heading, parser
 from nmtkit.data.batching import pad_sequences
 from nmtkit.data.lexicon import lexicon_for
 from nmtkit.data.text import normalize
-from nmtkit.metrics import corpus_scores
 from nmtkit.model_folder import ModelFolder
+from nmtkit.scoring.metrics import corpus_scores
 from nmtkit.search.options import SearchOptions
 from nmtkit.search.sequences import length_batches
 from nmtkit.search.shortlist import Lexicon
-from nmtkit.translator import TranslateOptions, Translator
+from nmtkit.translate.translator import TranslateOptions, Translator
 
 
 def main() -> None:

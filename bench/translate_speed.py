@@ -24,7 +24,7 @@ import torch
 from nmtkit.model_folder import ModelFolder
 from nmtkit.search.loop import call
 from nmtkit.search.options import SearchOptions
-from nmtkit.translator import TranslateOptions, Translator
+from nmtkit.translate.translator import TranslateOptions, Translator
 
 
 def timed(translator: Translator, lines: list[str]):

@@ -19,7 +19,7 @@ from paired import alternate, heading, parser, versus
 
 from nmtkit.model_folder import ModelFolder
 from nmtkit.search.options import SearchOptions
-from nmtkit.translator import TranslateOptions, Translator
+from nmtkit.translate.translator import TranslateOptions, Translator
 
 
 def pss_mib(pids: list[int]) -> float:

@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from nmtkit.config import Config, load_config
-from nmtkit.data.build_vocab import VocabOptions, VocabReport, build_vocab
-from nmtkit.data.preprocess import PreprocessOptions, PreprocessReport, preprocess
+from nmtkit.data import build_vocab as _vocab
+from nmtkit.data import preprocess as _preprocess
+from nmtkit.data.build_vocab import VocabOptions, VocabReport
+from nmtkit.data.preprocess import PreprocessOptions, PreprocessReport
 from nmtkit.errors import DataError
-from nmtkit.metrics import METRICS, Score, corpus_scores, sentence_scores
+from nmtkit.scoring.metrics import METRICS, Score, corpus_scores, sentence_scores
 
 __all__ = [
     "PreprocessOptions",
@@ -26,6 +28,28 @@ __all__ = [
     "score_sentences",
     "train",
 ]
+
+
+def _open_model(model_dir) -> None:
+    """A model folder read to make something new is opened (checked) first."""
+    from nmtkit.model_folder import ModelFolder
+
+    if model_dir is not None:
+        ModelFolder.open(Path(model_dir))
+
+
+def preprocess(opts: PreprocessOptions, on_progress=None) -> PreprocessReport:
+    """The data folder ``opts.out`` (:func:`nmtkit.data.preprocess.preprocess`), encoded with
+    the tokenizer of ``opts.from_model`` where given, once that folder is checked."""
+    _open_model(opts.from_model)
+    return _preprocess.preprocess(opts, on_progress)
+
+
+def build_vocab(opts: VocabOptions) -> VocabReport:
+    """The vocabularies of a data folder (:func:`nmtkit.data.build_vocab.build_vocab`), or
+    those of ``opts.from_model`` once that folder is checked."""
+    _open_model(opts.from_model)
+    return _vocab.build_vocab(opts)
 
 
 def train(config: Config, data_dir: Path, model_dir: Path, callbacks=None, device: str = "cpu",
@@ -56,10 +80,10 @@ def fine_tune_config(model_dir: Path, config_path: Path | None, overrides: list[
 
 
 def load_translator(model_dir: Path, options, on_warning=None):
-    """A :class:`nmtkit.translator.Translator` for the model in ``model_dir``."""
+    """A :class:`nmtkit.translate.translator.Translator` for the model in ``model_dir``."""
     from nmtkit.device import resolve_device
     from nmtkit.model_folder import ModelFolder
-    from nmtkit.translator import Translator
+    from nmtkit.translate.translator import Translator
 
     loaded = ModelFolder(Path(model_dir)).load(resolve_device(options.device))
     return Translator(loaded, options, on_warning)
@@ -92,8 +116,8 @@ def compare(systems: list[tuple[str, list[str]]], refs: list[str], metrics=METRI
             test: str = "bootstrap", samples: int = 0, seed: int = 12345,
             ref_name: str = "references"):
     """Paired significance test of each system after the first against the first, per
-    metric (:func:`nmtkit.significance.paired_test`)."""
-    from nmtkit.significance import paired_test
+    metric (:func:`nmtkit.scoring.significance.paired_test`)."""
+    from nmtkit.scoring.significance import paired_test
 
     for name, hyps in systems:
         _same_length(hyps, refs, name, ref_name)
@@ -104,11 +128,11 @@ def score_pairs(model_dir: Path, sources: list[str], targets: list[str], batch_s
                 device: str = "cpu", src_name: str = "sources", tgt_name: str = "targets",
                 on_skip=None):
     """Each pair's log-probability under the model in ``model_dir``
-    (:func:`nmtkit.pair_scoring.score_pairs`), and the corpus totals."""
+    (:func:`nmtkit.scoring.pairs.score_pairs`), and the corpus totals."""
     from nmtkit.device import resolve_device
     from nmtkit.model_folder import ModelFolder
-    from nmtkit.pair_scoring import corpus_score
-    from nmtkit.pair_scoring import score_pairs as run
+    from nmtkit.scoring.pairs import corpus_score
+    from nmtkit.scoring.pairs import score_pairs as run
 
     _same_length(targets, sources, tgt_name, src_name)
     where = resolve_device(device)

@@ -9,6 +9,8 @@
   outputs (:func:`claim_folder`, :func:`claim_file`): a command never deletes or writes
   into what it reads.
 - An output file may replace a file of the user's (like a shell's ``>``), never a folder.
+- A folder's files carry a format version; one made by a newer nmtkit is refused where its
+  files are read (:func:`check_format`).
 
 The command line declares which of each command's paths it reads and writes
 (``nmtkit/cli/paths.py``) and claims every output here before any work.
@@ -20,6 +22,7 @@ import fnmatch
 from collections.abc import Iterable
 from pathlib import Path
 
+import nmtkit
 from nmtkit.errors import NmtkitError
 from nmtkit.fileio import is_empty_dir, is_temporary
 
@@ -146,3 +149,23 @@ def check_replaceable(folder: Path, kind: str, option: str) -> None:
         more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
         raise NmtkitError(f"{option} {folder} holds {foreign[0]}{more}, which nmtkit did not "
                           "write; move it away first, or choose another folder")
+
+
+# -- format versions -----------------------------------------------------------------------
+
+def check_format(doc: object, path: Path, keys: tuple[str, ...], fix: str) -> dict:
+    """``doc`` (read from ``path``) is a mapping with ``keys`` and a format version this
+    nmtkit reads; else one line saying what is wrong and ``fix``."""
+    if not isinstance(doc, dict):
+        raise NmtkitError(f"{path}: damaged (expected a JSON object); {fix}")
+    version = doc.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise NmtkitError(f"{path}: damaged (no format_version); {fix}")
+    if version > nmtkit.FORMAT_VERSION:
+        raise NmtkitError(f"{path}: made by a newer nmtkit (format {version}; this is "
+                          f"nmtkit {nmtkit.__version__}, format {nmtkit.FORMAT_VERSION}); "
+                          "upgrade nmtkit")
+    missing = [k for k in keys if k not in doc]
+    if missing:
+        raise NmtkitError(f"{path}: damaged (no {', '.join(missing)}); {fix}")
+    return doc

@@ -28,7 +28,7 @@ def average(
                               help="Average the N best by the validation metric."),
     overwrite: bool = typer.Option(False, help="Replace an existing model folder at --out."),
 ):
-    from nmtkit.averaging import average as run
+    from nmtkit.model_folder.average import average as run
 
     report = run(model_dir, out, last, best, overwrite)
     how = "last" if report.chosen_by == "last" else f"best by valid {report.chosen_by}"

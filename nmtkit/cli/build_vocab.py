@@ -32,7 +32,7 @@ def build_vocab(
         None, "--from-model", metavar="MODEL_DIR",
         help="Use this model folder's vocabularies (to fine-tune it with train --init-from)."),
 ):
-    from nmtkit.data.build_vocab import build_vocab as run
+    from nmtkit.api import build_vocab as run
 
     report = run(VocabOptions(data_dir, min_freq, max_size, shared, from_model))
     kind = "shared" if report.shared else "separate"

@@ -23,7 +23,7 @@ def components(
 ):
     import json
 
-    from nmtkit.component_catalog import list_components
+    from nmtkit.models.catalog import list_components
 
     infos = list_components(kind)
     if json_out:

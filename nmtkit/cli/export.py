@@ -26,7 +26,7 @@ def export(
                    "(default: float32; CTranslate2 can also convert at load)."),
     overwrite: bool = typer.Option(False, help="Replace an existing folder at OUT."),
 ):
-    from nmtkit.export import export as run
+    from nmtkit.model_folder.export import export as run
 
     report = run(model_dir, out, fmt, quantization, overwrite)
     typer.echo(f"exported {model_dir} ({report.layers[0]}+{report.layers[1]} layers, "

@@ -23,7 +23,7 @@ def plot(
     output: Path = typer.Option(..., "--output", "-o", help="The PNG file to write."),
 ):
     from nmtkit.cli.common import info, warn
-    from nmtkit.plotting import matplotlib_pyplot, plot_curves, read_curves
+    from nmtkit.plots.curves import matplotlib_pyplot, plot_curves, read_curves
 
     matplotlib_pyplot()  # the missing extra is said before any work
     curves = read_curves(model_dir, on_warning=warn)

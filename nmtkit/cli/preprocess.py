@@ -51,9 +51,9 @@ def preprocess(
         help="Encode with this model folder's units and sentencepiece models (to fine-tune "
              "it with train --init-from); --units and --spm-* are then not used."),
 ):
+    from nmtkit.api import preprocess as run
     from nmtkit.cli.common import setup_logging
     from nmtkit.cli.progress import progress
-    from nmtkit.data.preprocess import preprocess as run
 
     setup_logging()
     opts = PreprocessOptions(

@@ -128,7 +128,7 @@ def config_page() -> str:
     """docs/config-fields.md: the train and model sections and each built-in component."""
     import nmtkit.models  # noqa: F401  (registers the built-ins)
     from nmtkit.config import Config
-    from nmtkit.registry import REGISTRIES
+    from nmtkit.models.registry import REGISTRIES
 
     header = ["| key | type | default | range | what |", "|---|---|---|---|---|"]
     out = [GENERATED, "", "# Config fields", "",

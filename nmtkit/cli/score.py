@@ -12,7 +12,7 @@ import typer
 from nmtkit.checks import SEED_MAX
 from nmtkit.cli.common import number
 from nmtkit.cli.paths import Reads, command
-from nmtkit.significance import SAMPLES_MAX
+from nmtkit.scoring.significance import SAMPLES_MAX
 
 PATHS = {"ref": Reads("file", "--ref"), "model_dir": Reads("model", "--model-dir"),
          "src": Reads("file", "--src"), "hyp": Reads("file", "--hyp")}
@@ -58,7 +58,7 @@ def score(
     from nmtkit import api
     from nmtkit.errors import ConfigError, NmtkitError
     from nmtkit.fileio import read_lines
-    from nmtkit.metrics import METRICS
+    from nmtkit.scoring.metrics import METRICS
 
     if model_dir is not None or src is not None:
         if sentence or paired_bootstrap or paired_ar:

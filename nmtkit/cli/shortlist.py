@@ -30,7 +30,7 @@ def shortlist(
     frequent: int = number(300, "--frequent", lo=0, hi=1 << 24,
                            help="Most frequent target pieces always allowed."),
 ):
-    from nmtkit.shortlisting import make_shortlist
+    from nmtkit.model_folder.shortlist import make_shortlist
 
     report = make_shortlist(model_dir, data, per_piece, frequent)
     typer.echo(f"wrote {report.path}: up to {report.per_piece} target pieces per source "

@@ -1,7 +1,7 @@
 """nmtkit translate: stdin (or --input) to stdout (or --output), one line out per line in.
 
 The search and translation options come from their one definition
-(:class:`nmtkit.search.options.SearchOptions`, :class:`nmtkit.translate_options.TranslateOptions`).
+(:class:`nmtkit.search.options.SearchOptions`, :class:`nmtkit.translate.options.TranslateOptions`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from nmtkit.cli.common import dataclass_options, number, with_options
 from nmtkit.cli.paths import Reads, Writes, command
 from nmtkit.errors import NmtkitError
 from nmtkit.search.options import SearchOptions, option_name
-from nmtkit.translate_options import TranslateOptions
+from nmtkit.translate.options import TranslateOptions
 
 PATHS = {"model_dir": Reads("model", "--model-dir"), "input": Reads("file", "--input"),
          "output": Writes("file", "--output"),
@@ -90,8 +90,8 @@ def translate(
 def _attention(plots: Path | None, view: str, alignments: Path | None, units: str) -> str:
     """The attention translations keep (TranslateOptions.attention), from the options that
     need it, checked (and the plots folder and matplotlib) before any work."""
-    from nmtkit.alignment import UNITS
-    from nmtkit.translate_options import ATTENTION_VIEWS
+    from nmtkit.translate.alignment import UNITS
+    from nmtkit.translate.options import ATTENTION_VIEWS
 
     if view not in ATTENTION_VIEWS:
         raise NmtkitError(f"--attention-view: expected one of {', '.join(ATTENTION_VIEWS)}, "
@@ -104,7 +104,7 @@ def _attention(plots: Path | None, view: str, alignments: Path | None, units: st
         if view != "mean":
             raise NmtkitError("--attention-view: for --attention-plots")
         return "mean" if alignments is not None else "off"
-    from nmtkit.plotting import matplotlib_pyplot
+    from nmtkit.plots.curves import matplotlib_pyplot
 
     if not plots.parent.is_dir():
         raise NmtkitError(f"--attention-plots {plots}: the folder {plots.parent} does not "
@@ -121,7 +121,7 @@ def _run(translator, input, output, source, plots: Path | None, alignments: Path
     from nmtkit.cli.common import info, warn
     from nmtkit.cli.progress import progress
     from nmtkit.fileio import atomic_path, count_lines
-    from nmtkit.output import alignment_line, translate_stream
+    from nmtkit.translate.output import alignment_line, translate_stream
 
     name = str(input) if input else "<stdin>"
     # A progress bar on a terminal, for a file translated into a file.
@@ -142,7 +142,7 @@ def _run(translator, input, output, source, plots: Path | None, alignments: Path
 
             sinks.append(write_links)
         if plots is not None:
-            from nmtkit.attention_plot import AttentionPlots
+            from nmtkit.plots.attention import AttentionPlots
 
             heatmaps = AttentionPlots(plots, warn)
             sinks.append(heatmaps)

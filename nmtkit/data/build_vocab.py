@@ -40,11 +40,8 @@ class VocabReport:
 
 
 def _model_vocabs(model_dir: Path) -> dict[str, Vocab]:
-    """The vocabularies of the model folder ``model_dir`` (for --from-model), from a folder
-    whose files are those its model was trained with."""
-    from nmtkit.model_folder import ModelFolder  # the one way into a model folder
-
-    ModelFolder.open(model_dir)
+    """The vocabularies of the model folder ``model_dir`` (for --from-model; the caller has
+    opened the folder, :func:`nmtkit.api.build_vocab`)."""
     for side in ("src", "tgt"):
         if not (model_dir / f"vocab.{side}.tsv").is_file():
             raise NmtkitError(f"--from-model {model_dir}: not a model folder (no "

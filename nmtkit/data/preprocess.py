@@ -39,8 +39,7 @@ from nmtkit.fileio import (
     read_json,
     write_json,
 )
-from nmtkit.folders import claim_folder
-from nmtkit.formats import check_format
+from nmtkit.folders import check_format, claim_folder
 
 log = logging.getLogger(__name__)
 SIDES = ("src", "tgt")
@@ -229,11 +228,8 @@ def preprocess(opts: PreprocessOptions,
 
 
 def _model_tokenizer(model_dir: Path) -> TokenizerSpec:
-    """The tokenizer of the model folder ``model_dir`` (for --from-model), from a folder
-    whose files are those its model was trained with."""
-    from nmtkit.model_folder import ModelFolder  # the one way into a model folder
-
-    ModelFolder.open(model_dir)
+    """The tokenizer of the model folder ``model_dir`` (for --from-model; the caller has
+    opened the folder, :func:`nmtkit.api.preprocess`)."""
     path = model_dir / "tokenizer.json"
     if not path.is_file():
         raise NmtkitError(f"--from-model {model_dir}: not a model folder (no tokenizer.json)")

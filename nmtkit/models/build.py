@@ -7,7 +7,7 @@ from typing import Any
 
 from nmtkit.config import from_dict, to_dict
 from nmtkit.errors import ConfigError
-from nmtkit.registry import Registry
+from nmtkit.models.registry import Registry
 
 
 def resolve(registry: Registry, spec: dict | None, where: str) -> tuple[type, Any]:

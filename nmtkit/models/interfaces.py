@@ -19,7 +19,7 @@ from torch import nn
 
 from nmtkit.errors import ConfigError
 from nmtkit.models.build import resolve
-from nmtkit.registry import ATTENTION, BRIDGES
+from nmtkit.models.registry import ATTENTION, BRIDGES
 
 
 @dataclass

@@ -12,7 +12,7 @@ from nmtkit.models.build import resolve, resolved_spec
 from nmtkit.models.embeddings import Embeddings
 from nmtkit.models.init import init_parameters
 from nmtkit.models.interfaces import DecoderContext, DecoderOutput, EncoderOutput
-from nmtkit.registry import ATTENTION, BRIDGES, DECODERS, ENCODERS
+from nmtkit.models.registry import ATTENTION, BRIDGES, DECODERS, ENCODERS
 
 
 class Seq2Seq(nn.Module):

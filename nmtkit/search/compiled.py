@@ -20,9 +20,8 @@ import torch
 
 from nmtkit.errors import NmtkitError
 from nmtkit.search.loop import Runner
-from nmtkit.search.options import SearchOptions
+from nmtkit.search.options import COMPILE_MODES, SearchOptions
 from nmtkit.search.saved_steps import SavedSteps, steps_dir, use_persistent_inductor_cache
-from nmtkit.translate_options import COMPILE_MODES
 
 # Graphs per step function (buckets of rows x source x capacity, per precision) and in all;
 # past these torch.compile would quietly run the step eagerly.

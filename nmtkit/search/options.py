@@ -15,6 +15,8 @@ from nmtkit.errors import ConfigError
 
 LENGTH_NORMS = ("gnmt", "average", "none")
 BEAM_STOPS = ("best", "all")
+# The decoding loop torch.compile'd (search/compiled.py): on, off, or where it pays (auto).
+COMPILE_MODES = ("auto", "on", "off")
 
 
 @dataclass

@@ -27,16 +27,16 @@ from nmtkit.errors import ConfigError, NmtkitError
 from nmtkit.fileio import StagedDir, file_fingerprint, read_lines
 from nmtkit.folders import MARKERS, claim_folder
 from nmtkit.model_folder import TRAIN_STATE, ModelFolder, resolved_config
+from nmtkit.model_folder.checkpoints import CheckpointKeeper
+from nmtkit.model_folder.metrics_log import MetricsLog, keep_until
+from nmtkit.model_folder.tensors import load_tensors
+from nmtkit.models.registry import REGISTRIES
 from nmtkit.precision import autocast, resolve_precision
-from nmtkit.registry import REGISTRIES
-from nmtkit.tensor_files import load_tensors
 from nmtkit.training import distributed
-from nmtkit.training.checkpoints import CheckpointKeeper
 from nmtkit.training.fine_tune import init_from
 from nmtkit.training.interrupts import StopRequests
 from nmtkit.training.loss import token_loss
 from nmtkit.training.memory import release_free_memory
-from nmtkit.training.metrics_log import MetricsLog, keep_until
 from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
 from nmtkit.training.reports import StepReport, TrainCallbacks, TrainResult
 from nmtkit.training.resume import capture, check_resumable, restore, rng_state

@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from nmtkit.alignment import pharaoh, piece_links
+from nmtkit.translate.alignment import pharaoh, piece_links
 from tests.conftest import reversal_pairs, run_main
 
 LINES = [s for s, _ in reversal_pairs(6, seed=41, lo=1, hi=9)]

@@ -9,7 +9,7 @@ import pytest
 
 from nmtkit import api
 from nmtkit.search.options import SearchOptions
-from nmtkit.translator import TranslateOptions
+from nmtkit.translate.translator import TranslateOptions
 from tests.conftest import needs_cpp_compiler, reversal_pairs, run_cli
 
 

@@ -10,7 +10,7 @@ from nmtkit import api
 from nmtkit.config import Config, from_dict
 from nmtkit.errors import ConfigError
 from nmtkit.search.options import SearchOptions
-from nmtkit.translator import TranslateOptions
+from nmtkit.translate.translator import TranslateOptions
 
 ENCODERS = {
     "rnn-lstm-bi": {"type": "rnn", "cell": "lstm", "hidden_size": 8, "bidirectional": True},

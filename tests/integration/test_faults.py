@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from nmtkit.tensor_files import load_tensors
+from nmtkit.model_folder.tensors import load_tensors
 from tests.conftest import TINY_CONFIG, run_cli
 
 ENV = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -62,7 +62,7 @@ def translates(model: Path) -> bool:
     loading as nmtkit translate's, without a fresh interpreter's seconds)."""
     from nmtkit import api
     from nmtkit.search.options import SearchOptions
-    from nmtkit.translate_options import TranslateOptions
+    from nmtkit.translate.options import TranslateOptions
 
     opts = TranslateOptions(SearchOptions(beam=1), workers=1)
     with api.load_translator(model, opts) as translator:
@@ -93,7 +93,7 @@ def _kill_during_save(tmp_path: Path, point: str) -> subprocess.CompletedProcess
     code = textwrap.dedent("""
         import io, os, signal, sys, torch
         from nmtkit import fileio
-        from nmtkit.tensor_files import save_tensors
+        from nmtkit.model_folder.tensors import save_tensors
         def die():
             os.kill(os.getpid(), signal.SIGKILL)
     """) + textwrap.dedent(KILL_POINTS[point]) + textwrap.dedent("""
@@ -104,7 +104,7 @@ def _kill_during_save(tmp_path: Path, point: str) -> subprocess.CompletedProcess
 
 @pytest.mark.parametrize("point", list(KILL_POINTS))
 def test_sigkill_during_a_save_keeps_the_previous_file(tmp_path, point):
-    from nmtkit.tensor_files import save_tensors
+    from nmtkit.model_folder.tensors import save_tensors
 
     save_tensors({"w": torch.full((50000,), 1.0)}, tmp_path / "x.pt")
     proc = _kill_during_save(tmp_path, point)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from nmtkit.tensor_files import load_tensors
-from nmtkit.training.checkpoints import read_index
+from nmtkit.model_folder.checkpoints import read_index
+from nmtkit.model_folder.tensors import load_tensors
 from tests.conftest import reversal_pairs, run_cli, run_main, write_pairs
 
 

@@ -22,7 +22,7 @@ import typer
 from nmtkit.cli import app
 from nmtkit.config import Config, load_config
 from nmtkit.errors import ConfigError
-from nmtkit.registry import REGISTRIES
+from nmtkit.models.registry import REGISTRIES
 from tests.conftest import run_main
 
 COMMANDS = typer.main.get_command(app).commands
@@ -182,7 +182,7 @@ def test_a_minimum_above_its_maximum_is_refused(tiny_model, tmp_path, monkeypatc
 
 
 def test_far_more_workers_than_cpus_is_refused(tiny_model, monkeypatch, capsys):
-    from nmtkit.translator import WORKERS_PER_CPU
+    from nmtkit.translate.translator import WORKERS_PER_CPU
 
     most = WORKERS_PER_CPU * os.cpu_count()
     if most >= 256:
@@ -210,7 +210,7 @@ def test_a_vocabulary_of_only_the_special_tokens_is_refused(tiny_model, tmp_path
 
 
 def test_resampling_past_the_memory_limit_is_refused(tmp_path, monkeypatch, capsys):
-    from nmtkit.significance import RESAMPLED_LINES_MAX
+    from nmtkit.scoring.significance import RESAMPLED_LINES_MAX
 
     lines = RESAMPLED_LINES_MAX // 50_000 + 1
     ref = tmp_path / "ref"

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from nmtkit.tensor_files import load_tensors
+from nmtkit.model_folder.tensors import load_tensors
 from tests.conftest import reversal_pairs, run_cli
 
 

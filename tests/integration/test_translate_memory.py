@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from nmtkit.attention_plot import MAX_SIDE
-from nmtkit.output import JSONL_ATTENTION_CELLS
+from nmtkit.plots.attention import MAX_SIDE
+from nmtkit.translate.output import JSONL_ATTENTION_CELLS
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss in KiB: Linux")
 

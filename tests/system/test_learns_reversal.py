@@ -8,7 +8,7 @@ import pytest
 
 from nmtkit import api
 from nmtkit.search.options import SearchOptions
-from nmtkit.translator import TranslateOptions
+from nmtkit.translate.translator import TranslateOptions
 from tests.conftest import reversal_pairs, train_toy_rnn
 
 

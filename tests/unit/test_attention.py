@@ -5,7 +5,7 @@ import nmtkit.models  # noqa: F401  (registers the built-ins)
 from nmtkit.config import from_dict
 from nmtkit.errors import ConfigError
 from nmtkit.models.interfaces import masked_softmax
-from nmtkit.registry import ATTENTION
+from nmtkit.models.registry import ATTENTION
 
 
 def inputs(batch=3, src_len=6, d_query=8, d_memory=8):

@@ -4,8 +4,8 @@ downsampled block by block to what downsampling the dense matrix gives."""
 import pytest
 import torch
 
-from nmtkit.alignment import piece_links
-from nmtkit.attention_blocks import BlockMap
+from nmtkit.translate.alignment import piece_links
+from nmtkit.translate.attention_blocks import BlockMap
 
 
 def segment_maps(shapes: list[tuple[int, int]], seed: int = 0) -> list[torch.Tensor]:

@@ -4,13 +4,13 @@ joined, and hard alignments from them."""
 import pytest
 import torch
 
-from nmtkit.alignment import pharaoh, piece_links, word_links
-from nmtkit.attention_blocks import BlockMap
-from nmtkit.attention_maps import attention_layers, attention_maps, select_views
 from nmtkit.config import ModelConfig
 from nmtkit.data.units import CharTokenizer, WordTokenizer, space_marked_words
+from nmtkit.models.registry import ATTENTION
 from nmtkit.models.seq2seq import Seq2Seq
-from nmtkit.registry import ATTENTION
+from nmtkit.translate.alignment import pharaoh, piece_links, word_links
+from nmtkit.translate.attention_blocks import BlockMap
+from nmtkit.translate.attention_maps import attention_layers, attention_maps, select_views
 from tests.unit.test_models import batch
 from tests.unit.test_models import tiny_model as rnn_model
 from tests.unit.test_transformer import batch as tf_batch

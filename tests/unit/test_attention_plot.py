@@ -10,8 +10,8 @@ pytest.importorskip("matplotlib")  # the plots extra; the test extra installs it
 
 from PIL import Image
 
-from nmtkit.attention_plot import file_label, plot_attention
-from nmtkit.plot_fonts import DEFAULT, LAST_RESORT, label_fonts
+from nmtkit.plots.attention import file_label, plot_attention
+from nmtkit.plots.fonts import DEFAULT, LAST_RESORT, label_fonts
 
 
 def heatmap(path, src_len, tgt_len, source=None, target=None):
@@ -66,10 +66,10 @@ def test_file_labels():
 
 
 def test_a_line_past_the_side_limit_is_drawn_downsampled_with_one_warning(tmp_path):
-    from nmtkit.attention_blocks import BlockMap
-    from nmtkit.attention_maps import AttentionMap
-    from nmtkit.attention_plot import MAX_SIDE, AttentionPlots
-    from nmtkit.translator import Translation
+    from nmtkit.plots.attention import MAX_SIDE, AttentionPlots
+    from nmtkit.translate.attention_blocks import BlockMap
+    from nmtkit.translate.attention_maps import AttentionMap
+    from nmtkit.translate.translator import Translation
 
     torch.manual_seed(0)
     segments = 25  # of 12 source pieces and 4 target pieces (and </s>)
@@ -97,7 +97,7 @@ def test_a_line_past_the_side_limit_is_drawn_downsampled_with_one_warning(tmp_pa
 
 
 def test_the_squares_of_a_downsampled_axis_are_labelled_with_their_pieces_positions():
-    from nmtkit.attention_plot import spans
+    from nmtkit.plots.attention import spans
 
     pieces = ["▁a", "▁b", "▁c", "▁d", "▁e"]
     assert spans(pieces, 1) == pieces

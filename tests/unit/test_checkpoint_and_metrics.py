@@ -3,7 +3,7 @@ import torch
 
 from nmtkit.api import score
 from nmtkit.errors import DataError, NmtkitError
-from nmtkit.tensor_files import load_tensors, save_tensors
+from nmtkit.model_folder.tensors import load_tensors, save_tensors
 
 
 class Evil:
@@ -36,7 +36,7 @@ def test_scores_and_line_count_check():
 def test_a_resumed_run_drops_what_is_not_a_record_from_the_training_log(tmp_path):
     """A damaged or foreign line does not stop a resumed run (which keeps the records up to
     its checkpoint): it is dropped, as is a last line a killed run left cut short."""
-    from nmtkit.training import metrics_log
+    from nmtkit.model_folder import metrics_log
 
     (tmp_path / "metrics.jsonl").write_bytes(
         b'{"step": 1, "loss": 2.0}\n[1, 2]\n{"loss": 1.0}\n{"step": 2, "loss": "\xff"}\n'

@@ -1,4 +1,4 @@
-"""nmtkit/training/checkpoints.py and the validation bookkeeping: which step checkpoints
+"""nmtkit/model_folder/checkpoints.py and the validation bookkeeping: which step checkpoints
 are kept, what a resumed run forgets, and when early stopping's patience is spent."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import asdict
 import pytest
 
 from nmtkit.model_folder import ModelFolder
-from nmtkit.training.checkpoints import CheckpointKeeper, kept, ranked, read_index
+from nmtkit.model_folder.checkpoints import CheckpointKeeper, kept, ranked, read_index
 from nmtkit.training.validate import ValidBook, ValidResult, better
 
 

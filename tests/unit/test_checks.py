@@ -11,7 +11,7 @@ from nmtkit.data.preprocess import PreprocessOptions
 from nmtkit.data.text import FilterOptions
 from nmtkit.errors import ConfigError
 from nmtkit.search.options import SearchOptions
-from nmtkit.translator import TranslateOptions
+from nmtkit.translate.translator import TranslateOptions
 
 
 def test_ranges_describe_their_bounds():
@@ -94,7 +94,7 @@ def test_config_values_are_checked(override, message):
 
 def test_component_options_are_checked_when_the_component_is_resolved():
     from nmtkit.models.build import resolve
-    from nmtkit.registry import DECODERS, ENCODERS
+    from nmtkit.models.registry import DECODERS, ENCODERS
 
 
     cfg = load_config(None, ["model.decoder.hidden_size=0"])

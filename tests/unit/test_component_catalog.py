@@ -4,11 +4,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from nmtkit import registry as reg
-from nmtkit.component_catalog import Option, config_options, list_components
 from nmtkit.config import Config
 from nmtkit.errors import ConfigError, NmtkitError
 from nmtkit.model_folder import ModelFolder, plugin_provenance
+from nmtkit.models import registry as reg
+from nmtkit.models.catalog import Option, config_options, list_components
 
 
 @dataclass

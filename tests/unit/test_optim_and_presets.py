@@ -47,8 +47,8 @@ def test_presets_build_and_take_overrides(name):
     what it names (sizes are overridden small, to build fast)."""
     from torch import nn
 
+    from nmtkit.models.registry import ATTENTION, BRIDGES
     from nmtkit.models.seq2seq import Seq2Seq
-    from nmtkit.registry import ATTENTION, BRIDGES
 
     spec = PRESETS[name]
     enc, dec = spec["model"]["encoder"], spec["model"]["decoder"]

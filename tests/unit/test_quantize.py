@@ -1,11 +1,11 @@
-"""nmtkit/quantize.py: int8 weights change the layers, not what the model computes."""
+"""nmtkit/translate/quantize.py: int8 weights change the layers, not what the model computes."""
 
 import torch
 from torch.ao.nn.quantized.dynamic import LSTM, Linear
 
 from nmtkit.config import ModelConfig
 from nmtkit.models.seq2seq import Seq2Seq
-from nmtkit.quantize import int8_weights
+from nmtkit.translate.quantize import int8_weights
 
 
 def test_int8_weights_replace_linear_and_recurrent_layers_and_keep_the_scores_close():

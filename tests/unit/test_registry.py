@@ -2,8 +2,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from nmtkit import registry as reg
 from nmtkit.errors import ConfigError
+from nmtkit.models import registry as reg
 
 
 def make_registry():

@@ -12,7 +12,7 @@ import torch
 import nmtkit.training.trainer as trainer_module
 from nmtkit.config import Config, ModelConfig, TrainConfig
 from nmtkit.errors import NmtkitError
-from nmtkit.training import metrics_log
+from nmtkit.model_folder import metrics_log
 from nmtkit.training.trainer import TrainCallbacks, Trainer
 from nmtkit.training.validate import ValidResult
 
@@ -194,7 +194,7 @@ def dropout_config(**train) -> Config:
 
 
 def final_state(model_dir) -> dict:
-    from nmtkit.tensor_files import load_tensors
+    from nmtkit.model_folder.tensors import load_tensors
 
     return load_tensors(model_dir / "train_state.pt")
 

@@ -14,9 +14,9 @@ import nmtkit.training.trainer as trainer_module
 from nmtkit.api import PreprocessOptions, VocabOptions, build_vocab, preprocess
 from nmtkit.config import Config, ModelConfig, TrainConfig
 from nmtkit.errors import ConfigError, NmtkitError
+from nmtkit.model_folder.checkpoints import read_index
+from nmtkit.model_folder.tensors import load_tensors
 from nmtkit.precision import resolve_precision
-from nmtkit.tensor_files import load_tensors
-from nmtkit.training.checkpoints import read_index
 from nmtkit.training.trainer import Trainer
 from nmtkit.training.validate import ValidResult
 from tests.conftest import reversal_pairs, write_pairs

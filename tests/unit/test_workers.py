@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from nmtkit.errors import ConfigError, NmtkitError
-from nmtkit.translator import AUTO_MAX_WORKERS, WORKERS_PER_CPU, resolve_workers
-from nmtkit.workers import WorkerPool
+from nmtkit.translate.translator import AUTO_MAX_WORKERS, WORKERS_PER_CPU, resolve_workers
+from nmtkit.translate.workers import WorkerPool
 
 
 def _where(value):
@@ -96,7 +96,7 @@ def test_another_failure_in_a_worker_is_not_called_out_of_memory():
 WORKER_FAULT = textwrap.dedent("""
     import os, signal, sys
     from nmtkit.cli import main
-    from nmtkit.translator import Translator
+    from nmtkit.translate.translator import Translator
     fault, parent, real = sys.argv.pop(1), os.getpid(), Translator.decode_batch
     def decode_batch(self, batch, lines_done):
         if os.getpid() != parent:  # in a worker

@@ -19,7 +19,7 @@ from torch import nn
 
 from nmtkit.checks import ranged
 from nmtkit.models.interfaces import Attention, attend, per_memory_row
-from nmtkit.registry import ATTENTION
+from nmtkit.models.registry import ATTENTION
 
 
 @dataclass

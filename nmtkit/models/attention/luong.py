@@ -9,7 +9,7 @@ from torch import nn
 
 from nmtkit.errors import ConfigError
 from nmtkit.models.interfaces import Attention, NoOptions, attend, per_memory_row
-from nmtkit.registry import ATTENTION
+from nmtkit.models.registry import ATTENTION
 
 
 @ATTENTION.register("dot")

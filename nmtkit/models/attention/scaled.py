@@ -11,8 +11,8 @@ from torch import nn
 from nmtkit.checks import ranged
 from nmtkit.errors import ConfigError
 from nmtkit.models.interfaces import Attention, NoOptions, attend, per_memory_row
+from nmtkit.models.registry import ATTENTION
 from nmtkit.models.transformer_layers import TransformerAttention
-from nmtkit.registry import ATTENTION
 
 
 @ATTENTION.register("scaled_dot")

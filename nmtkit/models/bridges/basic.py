@@ -14,7 +14,7 @@ from torch import nn
 
 from nmtkit.errors import ConfigError
 from nmtkit.models.interfaces import BridgeShape
-from nmtkit.registry import BRIDGES
+from nmtkit.models.registry import BRIDGES
 
 
 @dataclass

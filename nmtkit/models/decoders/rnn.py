@@ -31,8 +31,8 @@ from nmtkit.models.interfaces import (
     StepOutput,
 )
 from nmtkit.models.output_layer import project
+from nmtkit.models.registry import DECODERS
 from nmtkit.models.rnn_cells import CELL_NAMES, CELLS, check_cell, n_states
-from nmtkit.registry import DECODERS
 
 
 @dataclass

@@ -33,6 +33,7 @@ from nmtkit.models.interfaces import (
     StepOutput,
 )
 from nmtkit.models.output_layer import project
+from nmtkit.models.registry import DECODERS
 from nmtkit.models.transformer_layers import (
     FeedForward,
     LayerNorm,
@@ -42,7 +43,6 @@ from nmtkit.models.transformer_layers import (
     check_config,
     embed_inputs,
 )
-from nmtkit.registry import DECODERS
 
 Tensors = tuple[torch.Tensor, ...]
 

@@ -13,7 +13,7 @@ from torch import nn
 
 from nmtkit.checks import ranged
 from nmtkit.models.interfaces import Encoder, EncoderOutput
-from nmtkit.registry import ENCODERS
+from nmtkit.models.registry import ENCODERS
 
 
 @dataclass

@@ -10,8 +10,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from nmtkit.checks import one_of, ranged
 from nmtkit.models.interfaces import Encoder, EncoderOutput
+from nmtkit.models.registry import ENCODERS
 from nmtkit.models.rnn_cells import CELL_NAMES, CELLS, check_cell
-from nmtkit.registry import ENCODERS
 
 
 @dataclass

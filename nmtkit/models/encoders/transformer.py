@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from nmtkit.models.interfaces import Encoder, EncoderOutput
+from nmtkit.models.registry import ENCODERS
 from nmtkit.models.transformer_layers import (
     FeedForward,
     LayerNorm,
@@ -23,7 +24,6 @@ from nmtkit.models.transformer_layers import (
     check_config,
     embed_inputs,
 )
-from nmtkit.registry import ENCODERS
 
 
 @dataclass

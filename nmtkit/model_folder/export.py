@@ -23,7 +23,7 @@ import nmtkit
 from nmtkit.errors import NmtkitError
 from nmtkit.fileio import atomic_dir, write_json
 from nmtkit.folders import MARKERS, claim_folder
-from nmtkit.model_folder import ModelFolder
+from nmtkit.model_folder.folder import ModelFolder
 
 FORMATS = ("ctranslate2",)
 QUANTIZATIONS = ("float32", "int8", "int8_float32", "bfloat16", "int8_bfloat16", "float16",

@@ -13,10 +13,10 @@ import json
 from collections.abc import Callable, Sequence
 from typing import BinaryIO, TextIO
 
-from nmtkit.alignment import pharaoh
-from nmtkit.attention_blocks import BlockMap
 from nmtkit.fileio import decode_lines
-from nmtkit.translator import Translation, Translator
+from nmtkit.translate.alignment import pharaoh
+from nmtkit.translate.attention_blocks import BlockMap
+from nmtkit.translate.translator import Translation, Translator
 
 
 def one_line(text: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nmtkit.errors import NmtkitError
 from nmtkit.fileio import atomic_path
-from nmtkit.training import metrics_log
+from nmtkit.model_folder import metrics_log
 
 INSTALL = "pip install 'nmtkit[plots]'"
 

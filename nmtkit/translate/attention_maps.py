@@ -1,14 +1,14 @@
-"""What a model attends to while it produces a given translation: one teacher-forced pass
-over (source, translation) id sequences, batched by length, through the decoder's
+"""What a model attends to while it produces a given translation: one teacher-forced pass over
+(source, translation) id sequences, batched by length, through the decoder's
 :meth:`~nmtkit.models.interfaces.Decoder.attention_maps`. The search is untouched: the maps
 come from a second pass over its output, for heatmaps, alignments and JSON output.
 
 A map has one row per target piece and a last row for the end of sentence, one column per
-source piece; a line's map is kept as its segments' blocks (:mod:`nmtkit.attention_blocks`).
-The default view is one layer's attention (a Transformer's cross-attention; the last layer
-unless another is asked for), averaged over its heads; ``heads``, ``layers`` and ``all``
-also keep each head of that layer, each layer (heads averaged), or each head of each
-layer.
+source piece; a line's map is kept as its segments' blocks
+(:mod:`nmtkit.translate.attention_blocks`). The default view is one layer's attention (a
+Transformer's cross-attention; the last layer unless another is asked for), averaged over
+its heads; ``heads``, ``layers`` and ``all`` also keep each head of that layer, each layer
+(heads averaged), or each head of each layer.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from nmtkit.attention_blocks import BlockMap
 from nmtkit.data.batching import pair_batch
 from nmtkit.data.vocab import UNK
 from nmtkit.search.sequences import length_batches
+from nmtkit.translate.attention_blocks import BlockMap
 
 VIEWS = ("mean", "heads", "layers", "all")
 END = "</s>"

@@ -14,9 +14,9 @@ from pathlib import Path
 import torch
 
 from nmtkit.fileio import atomic_path
-from nmtkit.plot_fonts import LabelFonts, label_fonts
-from nmtkit.plotting import matplotlib_pyplot
-from nmtkit.translator import Translation
+from nmtkit.plots.curves import matplotlib_pyplot
+from nmtkit.plots.fonts import LabelFonts, label_fonts
+from nmtkit.translate.translator import Translation
 
 CELL = 0.3  # inches per piece, at 100 dots per inch: 30 pixels, for 9-point labels
 DPI = 100
@@ -89,7 +89,7 @@ def spans(pieces: list[str], step: int) -> list[str]:
 
 
 class AttentionPlots:
-    """A sink for :func:`nmtkit.output.translate_stream`: each line's heatmap as
+    """A sink for :func:`nmtkit.translate.output.translate_stream`: each line's heatmap as
     ``DIR/line-000001.png`` (1-based input line; none for an empty line), and one file per
     head or layer asked for (``line-000001-layer3-head2.png``). Warns once per character no
     installed font has, and once per line drawn downsampled."""

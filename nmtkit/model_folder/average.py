@@ -12,13 +12,12 @@ import torch
 
 from nmtkit.errors import NmtkitError
 from nmtkit.fileio import atomic_dir
-from nmtkit.folders import claim_folder
-from nmtkit.formats import check_format
-from nmtkit.model_folder import ModelFolder
-from nmtkit.tensor_files import RETRAIN, describe_misfit, load_tensors, non_finite
-from nmtkit.training.checkpoints import ranked, read_index
-from nmtkit.training.metrics_log import NAME as METRICS_LOG
-from nmtkit.training.validate import METRIC_NAMES
+from nmtkit.folders import check_format, claim_folder
+from nmtkit.model_folder.checkpoints import ranked, read_index
+from nmtkit.model_folder.folder import ModelFolder
+from nmtkit.model_folder.metrics_log import NAME as METRICS_LOG
+from nmtkit.model_folder.tensors import RETRAIN, describe_misfit, load_tensors, non_finite
+from nmtkit.model_folder.validations import METRIC_NAMES
 
 # What an averaged folder shares with its source (the weights are its own).
 SHARED = ("config.yaml", "tokenizer.json", "vocab.src.tsv", "vocab.tgt.tsv", METRICS_LOG)

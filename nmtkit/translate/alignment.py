@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from nmtkit.attention_blocks import BlockMap
+from nmtkit.translate.attention_blocks import BlockMap
 
 UNITS = ("word", "piece")
 

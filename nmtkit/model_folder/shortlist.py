@@ -12,9 +12,9 @@ import torch
 from nmtkit.data.lexicon import lexicon_for
 from nmtkit.data.preprocess import load_manifest
 from nmtkit.data.vocab import Vocab
-from nmtkit.model_folder import ModelFolder
-from nmtkit.tensor_files import save_tensors
-from nmtkit.training.fine_tune import check_same_encoding
+from nmtkit.model_folder.fit import check_same_encoding
+from nmtkit.model_folder.folder import ModelFolder
+from nmtkit.model_folder.tensors import save_tensors
 
 
 @dataclass

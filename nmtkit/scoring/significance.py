@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from nmtkit.errors import ConfigError
-from nmtkit.metrics import make_metric
+from nmtkit.scoring.metrics import make_metric
 
 SAMPLES_MAX = 100_000  # --samples
 # sacrebleu draws every bootstrap resample at once: (resamples x lines) indices and the

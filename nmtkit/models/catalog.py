@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nmtkit.errors import ConfigError
-from nmtkit.registry import REGISTRIES, Entry
+from nmtkit.models.registry import REGISTRIES, Entry
 
 _MISSING = object()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nmtkit.errors import NmtkitError
 from nmtkit.fileio import read_json, write_json
-from nmtkit.training.validate import ValidResult, rank_key
+from nmtkit.model_folder.validations import ValidResult, rank_key
 
 INDEX = "checkpoints.json"
 

@@ -42,15 +42,15 @@ from nmtkit.fileio import (
     read_json,
     write_json,
 )
-from nmtkit.formats import check_format
-from nmtkit.registry import REGISTRIES, Registry
-from nmtkit.tensor_files import (
+from nmtkit.folders import check_format
+from nmtkit.model_folder.tensors import (
     RETRAIN,
     describe_misfit,
     load_tensors,
     non_finite,
     save_tensors,
 )
+from nmtkit.models.registry import REGISTRIES, Registry
 
 TRAIN_STATE = "train_state.pt"  # what a resumed training reads
 

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from nmtkit.checks import check_fields, cli_name, one_of, option, ranged
 from nmtkit.config import PRECISIONS
 from nmtkit.errors import ConfigError
-from nmtkit.search.options import SearchOptions
+from nmtkit.search.options import COMPILE_MODES, SearchOptions
 
-COMPILE_MODES = ("auto", "on", "off")
 OUTPUT_FORMATS = ("text", "jsonl")
-# What attention a translation keeps (nmtkit.attention_maps): none, one layer's (the last
+# What attention a translation keeps (nmtkit.translate.attention_maps): none, one layer's (the last
 # by default) averaged over heads, or also each head of it, each layer, or each head of
 # each layer.
 ATTENTION_VIEWS = ("mean", "heads", "layers", "all")
