@@ -6,7 +6,7 @@ import math
 import sys
 import time
 
-from nmtkit.training.reports import StepReport, TrainCallbacks
+from nmtkit.training.reports import StartReport, StepReport, TrainCallbacks
 from nmtkit.training.validate import ValidResult
 
 
@@ -41,9 +41,9 @@ class LogLines(TrainCallbacks):
     def _print(self, line: str) -> None:
         print(f"nmtkit: {line}", file=sys.stderr, flush=True)
 
-    def on_start(self, info: dict) -> None:
-        self._print(f"training {info['parameters']:,} parameters on {info['train_pairs']:,} "
-                    f"pairs into {info['model_dir']} ({info['precision']})")
+    def on_start(self, report: StartReport) -> None:
+        self._print(f"training {report.parameters:,} parameters on {report.train_pairs:,} "
+                    f"pairs into {report.model_dir} ({report.precision})")
 
     def on_step(self, r: StepReport) -> None:
         self._print(f"step {r.step} epoch {r.epoch}: {_step_figures(r)} "
@@ -72,10 +72,10 @@ class ProgressDisplay(TrainCallbacks):
         self.progress.stop()
         return False
 
-    def on_start(self, info: dict) -> None:
-        self.console.print(f"training {info['parameters']:,} parameters on "
-                           f"{info['train_pairs']:,} pairs into {info['model_dir']} "
-                           f"({info['precision']})")
+    def on_start(self, report: StartReport) -> None:
+        self.console.print(f"training {report.parameters:,} parameters on "
+                           f"{report.train_pairs:,} pairs into {report.model_dir} "
+                           f"({report.precision})")
 
     def on_step(self, r: StepReport) -> None:
         info = f"step {r.step} {_step_figures(r)}"

@@ -2,7 +2,7 @@
 (:mod:`~nmtkit.search.strategies`), constraints, options, the compiled runner, and
 batching many sequences (:mod:`~nmtkit.search.sequences`).
 
-``search`` and ``decode_sequences`` are imported on first use, so that reading the
+``search`` and ``search_sequences`` are imported on first use, so that reading the
 options (:mod:`~nmtkit.search.options`) does not import torch.
 """
 
@@ -14,8 +14,8 @@ def __getattr__(name: str):
         from nmtkit.search.loop import search
 
         return search
-    if name == "decode_sequences":
-        from nmtkit.search.sequences import decode_sequences
+    if name == "search_sequences":
+        from nmtkit.search.sequences import search_sequences
 
-        return decode_sequences
+        return search_sequences
     raise AttributeError(f"module 'nmtkit.search' has no attribute {name!r}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 
@@ -40,7 +41,7 @@ from nmtkit.search.constraints import (
 )
 from nmtkit.search.options import Hypothesis, SearchOptions, length_penalty
 from nmtkit.search.shortlist import Lexicon, Shortlist
-from nmtkit.search.strategies import Buffers, strategy_for
+from nmtkit.search.strategies import Buffers, Strategy, strategy_for
 
 SHRINK = 4  # Bucketed: shrink the rows once at most 1/SHRINK of them are still searching
 FIRST_CAPACITY = 16  # Bucketed: steps of room in a growing decoder state; doubled when reached
@@ -71,7 +72,7 @@ def search(model, src: torch.Tensor, src_lengths: torch.Tensor, opts: SearchOpti
                           "or shortlist")
     strategy = strategy_for(opts, src.device)
     rows = Shrinking(opts.no_repeat_ngram) if runner is None else Bucketed(runner)
-    return decode(model, src, src_lengths, opts, strategy, rows, lexicon)
+    return run_loop(model, src, src_lengths, opts, strategy, rows, lexicon)
 
 
 @dataclass
@@ -110,6 +111,28 @@ class Rows:
         if self.pending is not None:
             self.state = decoder.reorder_state(self.state, self.pending)
             self.pending = None
+
+
+class RowPolicy(Protocol):
+    """How a batch's rows are kept while the loop runs (:class:`Shrinking`, :class:`Bucketed`;
+    see the module docstring)."""
+
+    def source_width(self, length: int) -> int: ...
+
+    def steps(self, limits: torch.Tensor, width: int, opts: SearchOptions) -> int: ...
+
+    def capacity(self, length: int) -> int | None: ...
+
+    def first(self, rows: Rows, k: int) -> Rows: ...
+
+    def grow(self, rows: Rows, step: int, decoder, length: int) -> None: ...
+
+    def step(self, strategy: Strategy, decoder, w: Rows, penalties: torch.Tensor,
+             step: int) -> None: ...
+
+    def drops(self, done: torch.Tensor) -> bool: ...
+
+    def keep(self, active: torch.Tensor) -> tuple[torch.Tensor, int]: ...
 
 
 class Shrinking:
@@ -209,8 +232,8 @@ def fixed_step(strategy, decoder, prev, state, enc, bufs, limits, mins, penaltie
     return tokens, state, bufs
 
 
-def decode(model, src: torch.Tensor, src_lengths: torch.Tensor, opts: SearchOptions,
-           strategy, policy: Shrinking | Bucketed,
+def run_loop(model, src: torch.Tensor, src_lengths: torch.Tensor, opts: SearchOptions,
+           strategy: Strategy, policy: RowPolicy,
            lexicon: Lexicon | None = None) -> list[list[Hypothesis]]:
     """The decoding loop: ``strategy`` step by step, rows kept by ``policy``, over each
     sentence's shortlist when given a ``lexicon``."""

@@ -19,7 +19,7 @@ def length_batches(seqs: Sequence[Sequence[int]], batch_size: int) -> list[list[
     return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
 
-def decode_batch(model, batch: Sequence[Sequence[int]], opts: SearchOptions,
+def search_batch(model, batch: Sequence[Sequence[int]], opts: SearchOptions,
                  device: str | torch.device = "cpu",
                  runner: Runner | None = None,
                  lexicon: Lexicon | None = None) -> list[list[Hypothesis]]:
@@ -30,13 +30,13 @@ def decode_batch(model, batch: Sequence[Sequence[int]], opts: SearchOptions,
     return search(model, src.to(device), lengths.to(device), opts, runner, lexicon)
 
 
-def decode_sequences(model, seqs: Sequence[Sequence[int]], opts: SearchOptions,
+def search_sequences(model, seqs: Sequence[Sequence[int]], opts: SearchOptions,
                      batch_size: int = 64, device: str | torch.device = "cpu",
                      runner: Runner | None = None) -> list[list[Hypothesis]]:
     """n-best hypotheses for each source id sequence, in input order; empty sequences get
     an empty hypothesis without touching the model."""
     results: list[list[Hypothesis]] = [[Hypothesis([], 0.0)] for _ in seqs]
     for idx in length_batches(seqs, batch_size):
-        for i, h in zip(idx, decode_batch(model, [seqs[i] for i in idx], opts, device, runner)):
+        for i, h in zip(idx, search_batch(model, [seqs[i] for i in idx], opts, device, runner)):
             results[i] = h
     return results

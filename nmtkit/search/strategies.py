@@ -18,12 +18,29 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 
 from nmtkit.data.vocab import EOS, PAD
 from nmtkit.search.constraints import NEG_INF
 from nmtkit.search.options import Hypothesis, SearchOptions
+
+
+class Strategy(Protocol):
+    """What the loop asks of a way of choosing tokens (see the module docstring); a new
+    search rule is a new strategy, and the loop does not change."""
+
+    def start(self, sentences: int, length: int, device) -> Buffers: ...
+
+    def update(self, log_probs: torch.Tensor, bufs: Buffers, step: torch.Tensor,
+               limits: torch.Tensor, penalties: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor | None, Buffers]: ...
+
+    def history(self, bufs: Buffers) -> torch.Tensor: ...
+
+    def hypotheses(self, scores: torch.Tensor, tokens: torch.Tensor,
+                   n_best: int) -> list[list[Hypothesis]]: ...
 
 
 @dataclass
@@ -196,7 +213,7 @@ class Beam:
                 for sent_scores, sent_tokens in zip(scores.tolist(), tokens.tolist())]
 
 
-def strategy_for(opts: SearchOptions, device: torch.device) -> Greedy | Beam:
+def strategy_for(opts: SearchOptions, device: torch.device) -> Strategy:
     """The strategy the options ask for: sampling, greedy (beam 1) or beam search."""
     if opts.sampling:
         return Greedy(Sampler(opts, device))

@@ -1,5 +1,6 @@
-"""What training tells its caller: a :class:`StepReport` per log window, validation
-results, the :class:`TrainResult` at the end, through :class:`TrainCallbacks`."""
+"""What training tells its caller: a :class:`StartReport` when it starts, a
+:class:`StepReport` per log window, validation results, the :class:`TrainResult` at the
+end, through :class:`TrainCallbacks`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nmtkit.training.validate import ValidResult
+
+
+@dataclass
+class StartReport:
+    parameters: int
+    train_pairs: int
+    model_dir: Path
+    precision: str  # fp32, bf16 or fp16, as resolved for this machine
 
 
 @dataclass
@@ -40,7 +49,7 @@ class TrainResult:
 class TrainCallbacks:
     """Override what you need; the defaults do nothing."""
 
-    def on_start(self, info: dict) -> None: ...
+    def on_start(self, report: StartReport) -> None: ...
 
     def on_step(self, report: StepReport) -> None: ...
 

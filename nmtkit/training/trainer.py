@@ -38,7 +38,7 @@ from nmtkit.training.interrupts import StopRequests
 from nmtkit.training.loss import token_loss
 from nmtkit.training.memory import release_free_memory
 from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
-from nmtkit.training.reports import StepReport, TrainCallbacks, TrainResult
+from nmtkit.training.reports import StartReport, StepReport, TrainCallbacks, TrainResult
 from nmtkit.training.resume import capture, check_resumable, restore, rng_state
 from nmtkit.training.validate import ValidBook, validate
 
@@ -272,8 +272,8 @@ class Trainer:
         self.metrics.open(self.step)
         refs, tokenizer = self._valid_refs()
         lengths = (self.train_data.src.lengths, self.train_data.tgt.lengths)
-        self.cb.on_start({"parameters": params, "train_pairs": len(self.train_data),
-                          "model_dir": str(self.model_dir), "precision": self.precision})
+        self.cb.on_start(StartReport(parameters=params, train_pairs=len(self.train_data),
+                                     model_dir=self.model_dir, precision=self.precision))
         start = self._start = time.time()
         window_start, window_tokens, window_loss = start, 0, 0.0
         self.model.train()
@@ -343,11 +343,12 @@ class Trainer:
                     self._checkpoint(refs, tokenizer)
                     stop = True
         seconds = time.time() - start - self.valid_seconds + self.resumed_seconds
-        result = TrainResult(self.model_dir, self.step,
-                             self.epoch + self.batch_in_epoch / max(len(batches), 1), seconds,
-                             self.tgt_tokens, self.tgt_tokens / max(seconds, 1e-9), params,
-                             self.book.best, self.book.last, self.stops.status,
-                             self.stopped_early)
+        result = TrainResult(
+            model_dir=self.model_dir, steps=self.step,
+            epochs=self.epoch + self.batch_in_epoch / max(len(batches), 1), seconds=seconds,
+            tgt_tokens=self.tgt_tokens, tokens_per_sec=self.tgt_tokens / max(seconds, 1e-9),
+            parameters=params, best=self.book.best, last=self.book.last,
+            interrupted=self.stops.status, stopped_early=self.stopped_early)
         self.cb.on_end(result)
         return result
 

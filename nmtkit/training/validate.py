@@ -15,7 +15,7 @@ from nmtkit.data.vocab import Vocab
 from nmtkit.model_folder.validations import METRIC_NAMES, ValidResult, better
 from nmtkit.scoring.metrics import corpus_scores
 from nmtkit.search.options import SearchOptions
-from nmtkit.search.sequences import decode_sequences
+from nmtkit.search.sequences import search_sequences
 from nmtkit.training.loss import token_loss
 
 
@@ -62,7 +62,7 @@ def validate(model, data: ParallelData, step: int, batch_tokens: int, device,
     scores = {"bleu": None, "chrf": None}
     if refs is not None:
         seqs = [data.src_ids(i) for i in range(len(data))]
-        hyps = decode_sequences(model, seqs, SearchOptions(beam=1), batch_size, device)
+        hyps = search_sequences(model, seqs, SearchOptions(beam=1), batch_size, device)
         texts = [tokenizer.decode(tgt_vocab.decode(h[0].tokens)) for h in hyps]
         scores = {s.metric: s.score for s in corpus_scores(texts, refs, ("bleu", "chrf"))}
     model.train(was_training)

@@ -14,6 +14,7 @@ its heads; ``heads``, ``layers`` and ``all`` also keep each head of that layer, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import torch
 
@@ -37,21 +38,34 @@ class AttentionMap:
     source: list[str]
     target: list[str]
     mean: BlockMap
-    views: list[tuple[str, BlockMap]] = field(default_factory=list)
+    views: list[View] = field(default_factory=list)
 
 
-def select_views(maps: torch.Tensor, view: str, layer: int = 0
-                 ) -> list[tuple[str, torch.Tensor]]:
+class View(NamedTuple):
+    """One head's or layer's map, and its label ("layer 2, head 3")."""
+
+    label: str
+    weights: Any  # a (rows, columns) tensor for one pair; a BlockMap for a line
+
+
+class PairMaps(NamedTuple):
+    """What :func:`attention_maps` gives for one (source, target) pair."""
+
+    mean: torch.Tensor  # (rows, columns): the chosen layer, heads averaged
+    views: list[View]  # the view's heads or layers (none for the mean view)
+
+
+def select_views(maps: torch.Tensor, view: str, layer: int = 0) -> list[View]:
     """The maps of ``view`` from one pair's maps (layers, heads, rows, columns); ``heads``
     are those of ``layer`` (counted from 1; 0: the last)."""
     layers, heads = maps.shape[:2]
     if view == "heads":
         n = layer or layers
-        return [(f"layer {n}, head {h + 1}", maps[n - 1, h]) for h in range(heads)]
+        return [View(f"layer {n}, head {h + 1}", maps[n - 1, h]) for h in range(heads)]
     if view == "layers":
-        return [(f"layer {n + 1}", maps[n].mean(0)) for n in range(layers)]
+        return [View(f"layer {n + 1}", maps[n].mean(0)) for n in range(layers)]
     if view == "all":
-        return [(f"layer {n + 1}, head {h + 1}", maps[n, h])
+        return [View(f"layer {n + 1}, head {h + 1}", maps[n, h])
                 for n in range(layers) for h in range(heads)]
     return []
 
@@ -68,11 +82,11 @@ def attention_layers(model, device: torch.device | str = "cpu") -> int:
 @torch.inference_mode()
 def attention_maps(model, sources: list[list[int]], targets: list[list[int]], view: str = "mean",
                    batch_size: int = 64, device: torch.device | str = "cpu", layer: int = 0
-                   ) -> list[tuple[torch.Tensor, list] | None]:
+                   ) -> list[PairMaps | None]:
     """For each (source, target) pair of id sequences: the mean map (of ``layer``, counted
     from 1; 0: the last) and the ``view``'s maps (float32, on the CPU), each with
     ``len(target) + 1`` rows and ``len(source)`` columns; None for an empty source."""
-    out: list[tuple[torch.Tensor, list] | None] = [None] * len(sources)
+    out: list[PairMaps | None] = [None] * len(sources)
     model = model.eval()
     for batch in length_batches(sources, batch_size):
         b = pair_batch([sources[i] for i in batch], [targets[i] for i in batch]).to(device)
@@ -83,6 +97,6 @@ def attention_maps(model, sources: list[list[int]], targets: list[list[int]], vi
             n = layer or m.size(0)
             # copies of the pair's own maps: a slice would keep (and a worker process
             # would pickle) the whole batch's, every layer and head of it
-            out[i] = (m[n - 1].mean(0),
-                      [(label, v.clone()) for label, v in select_views(m, view, n)])
+            out[i] = PairMaps(m[n - 1].mean(0),
+                              [View(v.label, v.weights.clone()) for v in select_views(m, view, n)])
     return out

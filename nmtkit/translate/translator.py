@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
+from typing import NamedTuple
 
 import torch
 
@@ -21,20 +22,34 @@ from nmtkit.model_folder import LoadedModel
 from nmtkit.precision import autocast, resolve_precision
 from nmtkit.search.compiled import CompileStats, CompileSwitch
 from nmtkit.search.options import Hypothesis
-from nmtkit.search.sequences import decode_batch, length_batches
+from nmtkit.search.sequences import length_batches, search_batch
 from nmtkit.translate.alignment import piece_links, word_links
 from nmtkit.translate.attention_blocks import BlockMap
-from nmtkit.translate.attention_maps import END, AttentionMap, attention_layers, attention_maps
+from nmtkit.translate.attention_maps import (
+    END,
+    AttentionMap,
+    PairMaps,
+    View,
+    attention_layers,
+    attention_maps,
+)
 from nmtkit.translate.options import TranslateOptions
 from nmtkit.translate.quantize import int8_weights
 from nmtkit.translate.workers import WorkerPool
+
+
+class Candidate(NamedTuple):
+    """One of a line's n best translations."""
+
+    text: str
+    score: float
 
 
 @dataclass
 class Translation:
     text: str
     score: float
-    n_best: list[tuple[str, float]]  # (text, score), best first; one entry unless n_best > 1
+    n_best: list[Candidate]  # best first; one entry unless --n-best > 1
     segments: int  # > 1 when the line was split because it was too long
     source_pieces: list[str] = field(default_factory=list)  # what the model read
     pieces: list[str] = field(default_factory=list)  # the best translation's target pieces
@@ -159,13 +174,13 @@ class Translator:
         self.close(now=kind is not None)
 
     @torch.inference_mode()
-    def decode_batch(self, batch: list[list[int]], lines_done: int) -> DecodedBatch:
+    def search_batch(self, batch: list[list[int]], lines_done: int) -> DecodedBatch:
         """One batch's hypotheses, the graphs compiled for it and, when asked, the attention
         maps of each best hypothesis (in a worker process, for ``--workers`` > 1)."""
         runner = self.compile.runner_at(lines_done)
         before = CompileStats(**vars(self.compile.stats))
         with autocast(self.precision, self.device):
-            hyps = decode_batch(self.loaded.model, batch, self.opts.search, self.device, runner,
+            hyps = search_batch(self.loaded.model, batch, self.opts.search, self.device, runner,
                                 self.lexicon)
             maps = None
             if self.opts.attention != "off":
@@ -184,13 +199,13 @@ class Translator:
         if self.workers > 1 and len(batches) > 1:
             if self._pool is None:  # no more processes than the first chunk has batches
                 n = min(self.workers, len(batches))
-                self._pool = WorkerPool(self.decode_batch, n,
+                self._pool = WorkerPool(self.search_batch, n,
                                         max(1, torch.get_num_threads() // n))
             futures = {self._pool.submit([seqs[i] for i in idx], self.lines_done): idx
                        for idx in reversed(batches)}
             done = ((idx, self._pool.result(f)) for f, idx in futures.items())
         else:
-            done = ((idx, self.decode_batch([seqs[i] for i in idx], self.lines_done))
+            done = ((idx, self.search_batch([seqs[i] for i in idx], self.lines_done))
                     for idx in batches)
         for idx, decoded in done:
             self._stats += decoded.stats
@@ -234,10 +249,10 @@ class Translator:
                 pieces = [lm.tgt_vocab.decode(s[rank].tokens) for s in segs]
                 texts = [lm.tgt_tokenizer.decode(p) for p in pieces]
                 score = sum(s[rank].score for s in segs)
-                n_best.append((" ".join(t for t in texts if t), score))
+                n_best.append(Candidate(" ".join(t for t in texts if t), score))
                 if rank == 0:
                     best_pieces = pieces
-            t = Translation(n_best[0][0], n_best[0][1], n_best, len(segs), source,
+            t = Translation(n_best[0].text, n_best[0].score, n_best, len(segs), source,
                             [piece for p in best_pieces for piece in p])
             if maps[ks[0]] is not None:
                 self._add_attention(t, [maps[k] for k in ks], best_pieces)
@@ -245,13 +260,14 @@ class Translator:
         self.lines_done += len(lines)
         return out
 
-    def _add_attention(self, t: Translation, maps: list, pieces: list[list[str]]) -> None:
+    def _add_attention(self, t: Translation, maps: list[PairMaps],
+                       pieces: list[list[str]]) -> None:
         """A line's attention from its segments' maps (kept as blocks), and the
         alignments."""
-        views = [(label, BlockMap.join([m[1][v][1] for m in maps]))
-                 for v, (label, _) in enumerate(maps[0][1])]
+        views = [View(view.label, BlockMap.join([m.views[v].weights for m in maps]))
+                 for v, view in enumerate(maps[0].views)]
         t.attention = AttentionMap(t.source_pieces, [*t.pieces, END],
-                                   BlockMap.join([m[0] for m in maps]), views)
+                                   BlockMap.join([m.mean for m in maps]), views)
         t.alignment = piece_links(t.attention.mean)
         # each segment's translation starts a word: the segments' texts are joined by spaces
         tgt_words, words = [], 0

@@ -319,7 +319,7 @@ def test_n_best_lines_are_numbered_by_input_line_in_order(loaded, data):
             assert len(mine) == n_best and mine == sorted(mine, key=lambda e: -e[1]), mine
         else:
             # an empty or whitespace-only line: one empty translation (not n_best: the model
-            # is not asked, and decode_sequences gives an empty sequence one hypothesis)
+            # is not asked, and search_sequences gives an empty sequence one hypothesis)
             assert mine == [("", 0.0)]
 
 

@@ -11,7 +11,7 @@ from nmtkit.data.vocab import BOS, EOS
 from nmtkit.models.interfaces import Decoder, DecoderState, EncoderOutput, StepOutput
 from nmtkit.models.seq2seq import Seq2Seq
 from nmtkit.search import SearchOptions, search
-from nmtkit.search.sequences import decode_sequences
+from nmtkit.search.sequences import search_sequences
 
 A, B = 4, 5
 EPS = 1e-4
@@ -105,9 +105,9 @@ def test_output_does_not_depend_on_batching(beam):
     seqs = [torch.randint(4, 20, (int(n),), generator=g).tolist()
             for n in torch.randint(1, 12, (9,), generator=g)]
     opts = SearchOptions(beam=beam, max_len=15)
-    alone = [decode_sequences(model, [s], opts)[0][0].tokens for s in seqs]
+    alone = [search_sequences(model, [s], opts)[0][0].tokens for s in seqs]
     for batch_size in (3, 9):
-        together = [h[0].tokens for h in decode_sequences(model, seqs, opts, batch_size)]
+        together = [h[0].tokens for h in search_sequences(model, seqs, opts, batch_size)]
         assert together == alone
 
 

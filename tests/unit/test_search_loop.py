@@ -236,3 +236,26 @@ def test_a_plugin_decoder_runs_in_the_compiled_loop():
     runner = CompiledRunner(CPU)
     _same(search(m, src, lengths, opts), search(m, src, lengths, opts, runner))
     assert runner.stats.graphs >= 2  # compiled: the first capacity and the grown one
+
+
+@pytest.mark.parametrize(("protocol", "classes"), [
+    ("strategies.Strategy", ("strategies.Greedy", "strategies.Beam")),
+    ("loop.RowPolicy", ("loop.Shrinking", "loop.Bucketed")),
+])
+def test_the_strategies_and_row_policies_keep_their_protocols(protocol, classes):
+    """Each method the protocol names exists with the protocol's parameters."""
+    import importlib
+    import inspect
+
+    def get(name):
+        module, attr = name.split(".")
+        return getattr(importlib.import_module(f"nmtkit.search.{module}"), attr)
+
+    proto = get(protocol)
+    methods = [m for m in vars(proto) if not m.startswith("_") and callable(vars(proto)[m])]
+    assert methods
+    for cls in map(get, classes):
+        for m in methods:
+            want = list(inspect.signature(getattr(proto, m)).parameters)
+            have = list(inspect.signature(getattr(cls, m)).parameters)
+            assert have == want, f"{cls.__name__}.{m}{have} is not {protocol}.{m}{want}"

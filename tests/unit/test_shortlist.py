@@ -10,7 +10,7 @@ from nmtkit.data.lexicon import build_lexicon
 from nmtkit.data.vocab import PAD, SPECIALS
 from nmtkit.model_folder import ModelFolder
 from nmtkit.search.options import SearchOptions
-from nmtkit.search.sequences import decode_batch
+from nmtkit.search.sequences import search_batch
 from nmtkit.search.shortlist import Lexicon
 
 
@@ -74,8 +74,8 @@ def test_a_shortlist_of_the_whole_vocabulary_changes_nothing(loaded, beam):
     n_src, n_tgt = len(loaded.src_vocab), len(loaded.tgt_vocab)
     whole = Lexicon(torch.arange(n_tgt).expand(n_src, n_tgt).clone(), torch.zeros(0).long())
     opts = SearchOptions(beam=beam, max_len=20, n_best=min(beam, 2))
-    plain = decode_batch(loaded.model, _sources(loaded), opts)
-    listed = decode_batch(loaded.model, _sources(loaded), opts, lexicon=whole)
+    plain = search_batch(loaded.model, _sources(loaded), opts)
+    listed = search_batch(loaded.model, _sources(loaded), opts, lexicon=whole)
     assert [[h.tokens for h in hs] for hs in listed] == [[h.tokens for h in hs] for hs in plain]
     assert [h.score for hs in listed for h in hs] == pytest.approx(
         [h.score for hs in plain for h in hs], abs=1e-5)
@@ -91,10 +91,10 @@ def test_each_sentence_says_only_what_its_list_allows_whatever_its_batch(loaded,
     lexicon = Lexicon(table, torch.zeros(0).long())
     opts = SearchOptions(beam=beam, max_len=20)
     sources = _sources(loaded)
-    together = decode_batch(loaded.model, sources, opts, lexicon=lexicon)
+    together = search_batch(loaded.model, sources, opts, lexicon=lexicon)
     assert sum(len(hyps[0].tokens) for hyps in together) >= len(sources)  # it says things
     for src, hyps in zip(sources, together):
-        alone = decode_batch(loaded.model, [src], opts, lexicon=lexicon)[0]
+        alone = search_batch(loaded.model, [src], opts, lexicon=lexicon)[0]
         assert hyps[0].tokens == alone[0].tokens
         allowed = set(table[src, 0].tolist()) | set(range(len(SPECIALS)))
         assert set(hyps[0].tokens) <= allowed

@@ -97,14 +97,14 @@ WORKER_FAULT = textwrap.dedent("""
     import os, signal, sys
     from nmtkit.cli import main
     from nmtkit.translate.translator import Translator
-    fault, parent, real = sys.argv.pop(1), os.getpid(), Translator.decode_batch
-    def decode_batch(self, batch, lines_done):
+    fault, parent, real = sys.argv.pop(1), os.getpid(), Translator.search_batch
+    def search_batch(self, batch, lines_done):
         if os.getpid() != parent:  # in a worker
             if fault == "SIGKILL":
                 os.kill(os.getpid(), signal.SIGKILL)
             raise MemoryError
         return real(self, batch, lines_done)
-    Translator.decode_batch = decode_batch
+    Translator.search_batch = search_batch
     sys.argv[0] = "nmtkit"
     main()
 """)
