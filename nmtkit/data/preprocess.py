@@ -274,7 +274,25 @@ def _encode_split(name, src, tgt, tmp, tokenizers, tables, opts, on_lines) -> Sp
                        n_tok["src"], n_tok["tgt"])
 
 
-def load_manifest(data_dir: Path) -> dict:
+@dataclass(frozen=True)
+class Manifest:
+    """A data folder's ``manifest.json``, checked when read (:func:`load_manifest`): its
+    tokenizer, its splits (each a :class:`SplitReport` as a dict: lines read and kept,
+    drops by reason, tokens), and the whole document as written."""
+
+    path: Path
+    tokenizer: TokenizerSpec
+    splits: dict[str, dict]
+    doc: dict
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+def load_manifest(data_dir: Path) -> Manifest:
+    """The manifest of the data folder ``data_dir``; a missing folder or file, a format
+    this nmtkit does not read, or a damaged tokenizer or split is one line."""
     data_dir = Path(data_dir)
     path = data_dir / "manifest.json"
     if not data_dir.is_dir():
@@ -282,9 +300,9 @@ def load_manifest(data_dir: Path) -> dict:
     if not path.exists():
         raise NmtkitError(f"{data_dir}: not a data folder (no manifest.json); "
                           "run nmtkit preprocess")
-    manifest = read_json(path, "data folder manifest")
-    check_format(manifest, path, MANIFEST_KEYS, FIX)
-    TokenizerSpec.from_json(manifest["tokenizer"], str(path))
-    if not isinstance(manifest["splits"], dict) or "train" not in manifest["splits"]:
+    doc = read_json(path, "data folder manifest")
+    check_format(doc, path, MANIFEST_KEYS, FIX)
+    tokenizer = TokenizerSpec.from_json(doc["tokenizer"], str(path))
+    if not isinstance(doc["splits"], dict) or "train" not in doc["splits"]:
         raise NmtkitError(f"{path}: damaged (no train split); {FIX}")
-    return manifest
+    return Manifest(path, tokenizer, doc["splits"], doc)

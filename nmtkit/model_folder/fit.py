@@ -5,24 +5,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nmtkit.data.units import TokenizerSpec
+from nmtkit.data.preprocess import Manifest
 from nmtkit.errors import NmtkitError
-from nmtkit.fileio import file_fingerprint, read_json
+from nmtkit.fileio import file_fingerprint
+from nmtkit.model_folder.folder import ModelFolder
 
 HOW = ("encode the new data with the model's own: nmtkit preprocess ... --from-model {m}, "
        "then nmtkit build-vocab DATA --from-model {m}")
 
 
-def check_same_encoding(model_dir: Path, data_dir: Path, manifest: dict,
+def check_same_encoding(model_dir: Path, data_dir: Path, manifest: Manifest,
                         who: str | None = None) -> None:
     """The data folder splits text and numbers pieces exactly as the model folder does;
     else one line (starting with ``who``, by default ``--init-from MODEL_DIR``) saying what
     differs and how to make a data folder that fits."""
     who = who or f"--init-from {model_dir}"
     how = HOW.format(m=model_dir)
-    theirs = TokenizerSpec.from_json(read_json(model_dir / "tokenizer.json", "tokenizer spec"),
-                                     str(model_dir / "tokenizer.json"))
-    ours = TokenizerSpec.from_json(manifest["tokenizer"], str(data_dir / "manifest.json"))
+    theirs = ModelFolder(model_dir).tokenizer_spec()
+    ours = manifest.tokenizer
     if theirs.units != ours.units:
         raise NmtkitError(f"{who}: the model reads {theirs.units} units but "
                           f"{data_dir} has {ours.units} units; {how}")

@@ -33,6 +33,7 @@ import torch
 
 import nmtkit
 from nmtkit.config import Config, from_dict, load_yaml, save_yaml
+from nmtkit.data.preprocess import Manifest
 from nmtkit.data.units import Tokenizer, TokenizerSpec
 from nmtkit.data.vocab import Vocab
 from nmtkit.errors import ConfigError, NmtkitError
@@ -86,7 +87,7 @@ class ModelFolder:
         return folder
 
     # -- writing ----------------------------------------------------------------------
-    def prepare(self, config: dict, data_dir: Path, manifest: dict, components: dict,
+    def prepare(self, config: dict, data_dir: Path, manifest: Manifest, components: dict,
                 n_parameters: int) -> None:
         """Write config, vocabularies and tokenizer files (before the first weights), with
         the fingerprint of each file the weights depend on."""
@@ -94,7 +95,7 @@ class ModelFolder:
 
         self.path.mkdir(parents=True, exist_ok=True)
         save_yaml(config, self.path / "config.yaml")
-        spec = TokenizerSpec.from_json(manifest["tokenizer"], str(data_dir / "manifest.json"))
+        spec = manifest.tokenizer
         names = [f"vocab.{side}.tsv" for side in ("src", "tgt")] + spec.files()
         for name in names:
             with atomic_path(self.path / name) as tmp:
@@ -224,11 +225,15 @@ class ModelFolder:
             raise NmtkitError(f"{self.path / 'config.yaml'}: {e}") from None
         self.load_state(model, (len(src_vocab), len(tgt_vocab)))
         model.to(device).eval()
-        tok_path = self.path / "tokenizer.json"
-        spec = TokenizerSpec.from_json(read_json(tok_path, "tokenizer spec"), str(tok_path))
+        spec = self.tokenizer_spec()
         return LoadedModel(model, config, src_vocab, tgt_vocab, spec.build(self.path, "src"),
                            spec.build(self.path, "tgt"), meta, self.path,
                            self.lexicon(len(src_vocab), len(tgt_vocab)))
+
+    def tokenizer_spec(self) -> TokenizerSpec:
+        """How the model's text is split into pieces (``tokenizer.json``)."""
+        path = self.path / "tokenizer.json"
+        return TokenizerSpec.from_json(read_json(path, "tokenizer spec"), str(path))
 
     @property
     def shortlist_path(self) -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from nmtkit.data.preprocess import Manifest
 from nmtkit.data.vocab import Vocab
 from nmtkit.errors import NmtkitError
 from nmtkit.model_folder import ModelFolder
@@ -82,7 +83,8 @@ def check_shape_kept(model_dir: Path, source: dict, new: dict) -> None:
         f"weights: drop {change}, or train a new model without --init-from")
 
 
-def init_from(model_dir: Path, model: torch.nn.Module, data_dir: Path, manifest: dict) -> None:
+def init_from(model_dir: Path, model: torch.nn.Module, data_dir: Path,
+              manifest: Manifest) -> None:
     """Load ``model_dir``'s weights into ``model`` after checking the data fits them."""
     folder = ModelFolder.open(model_dir)
     check_same_encoding(Path(model_dir), Path(data_dir), manifest)

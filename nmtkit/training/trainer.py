@@ -20,7 +20,6 @@ from nmtkit.config import Config, load_yaml, save_yaml
 from nmtkit.data.batching import ParallelData, token_batches
 from nmtkit.data.corpus import corpus_fingerprint
 from nmtkit.data.preprocess import load_manifest
-from nmtkit.data.units import TokenizerSpec
 from nmtkit.data.vocab import Vocab
 from nmtkit.device import resolve_device
 from nmtkit.errors import ConfigError, NmtkitError
@@ -123,7 +122,7 @@ class Trainer:
         self.src_vocab, self.tgt_vocab = _vocabs(self.data_dir)
         self.train_data = ParallelData(self.data_dir, "train", self.src_vocab, self.tgt_vocab)
         self.valid_data = None
-        if "valid" in self.manifest["splits"]:
+        if "valid" in self.manifest.splits:
             self.valid_data = ParallelData(self.data_dir, "valid", self.src_vocab, self.tgt_vocab)
         from nmtkit.models.seq2seq import Seq2Seq
 
@@ -222,7 +221,7 @@ class Trainer:
     def _valid_refs(self):
         if not self.config.train.valid_bleu or self.valid_data is None:
             return None, None
-        spec = TokenizerSpec.from_json(self.manifest["tokenizer"], str(self.data_dir))
+        spec = self.manifest.tokenizer
         return read_lines(self.data_dir / "valid.tgt.txt"), spec.build(self.data_dir, "tgt")
 
     def run(self) -> TrainResult:
