@@ -165,8 +165,6 @@ def atomic_path(path: Path) -> Iterator[Path]:
 def _named(e: OSError, path: Path) -> OSError:
     """An OSError without a file name (a failed write of pathlib's, matplotlib's or
     CTranslate2's, a failed fsync), named after ``path``, the output being written."""
-    if e.filename is not None:
-        return e
     return OSError(e.errno, e.strerror or str(e), str(path))
 
 

@@ -10,7 +10,7 @@ from nmtkit.cli.common import field_option
 from nmtkit.cli.paths import Reads, command
 from nmtkit.data.build_vocab import VocabOptions
 
-PATHS = {"data_dir": Reads("data", "DATA_DIR", changes=True),
+PATHS = {"data_dir": Reads("data", "DATA_DIR"),
          "from_model": Reads("model", "--from-model")}
 
 

@@ -22,13 +22,10 @@ import typer
 
 @dataclass(frozen=True)
 class Reads:
-    """An input: ``file``, ``data`` (a data folder) or ``model`` (a model folder).
-    ``changes``: the command also writes into it (build-vocab its data folder, shortlist
-    its model folder)."""
+    """An input: ``file``, ``data`` (a data folder) or ``model`` (a model folder)."""
 
     kind: str
     flag: str
-    changes: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import typer
 from nmtkit.cli.common import number
 from nmtkit.cli.paths import Reads, command
 
-PATHS = {"model_dir": Reads("model", "MODEL_DIR", changes=True),
+PATHS = {"model_dir": Reads("model", "MODEL_DIR"),
          "data": Reads("data", "--data")}
 
 

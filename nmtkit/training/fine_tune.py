@@ -9,22 +9,13 @@ from pathlib import Path
 
 import torch
 
+from nmtkit.config import merge
 from nmtkit.data.preprocess import Manifest
 from nmtkit.data.vocab import Vocab
 from nmtkit.errors import NmtkitError
 from nmtkit.model_folder import ModelFolder
 from nmtkit.model_folder.fit import check_same_encoding
-
-
-def _leaves(data: dict, prefix: str = "model") -> dict:
-    """A nested config section as dotted keys: {"model.decoder.hidden_size": 32, ...}."""
-    out = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            out.update(_leaves(value, f"{prefix}.{key}"))
-        else:
-            out[f"{prefix}.{key}"] = value
-    return out
+from nmtkit.training.resume import config_changes
 
 
 def _shapes(model_section: dict, sizes: tuple[int, int]) -> dict | None:
@@ -56,20 +47,19 @@ def check_shape_kept(model_dir: Path, source: dict, new: dict) -> None:
     before, after = _shapes(source, sizes), _shapes(new, sizes)
     if before is None or after is None or before == after:
         return
-    old_leaves, new_leaves = _leaves(source), _leaves(new)
-    changed = [k for k in new_leaves if old_leaves.get(k, new_leaves[k]) != new_leaves[k]]
+    # each changed key (one left out of the new section is not a change made here)
+    changed = {key: (was, now) for key, was, now in config_changes(source, new, "model")
+               if now is not None}
 
     def alone(key: str) -> dict:
-        data = copy.deepcopy(source)
-        *path, last = key.split(".")[1:]
-        node = data
-        for part in path:
-            node = node[part]
-        node[last] = new_leaves[key]
-        return data
+        """``source`` with only ``key`` changed."""
+        over = changed[key][1]
+        for part in reversed(key.split(".")[1:]):
+            over = {part: over}
+        return merge(copy.deepcopy(source), over)
 
     culprits = [k for k in changed if _shapes(alone(k), sizes) not in (None, before)] \
-        or changed
+        or list(changed)
     if not culprits:  # nothing we can name: loading the weights says what does not fit
         return
     name = next((n for n in after if before.get(n) != after[n]), None) or \
@@ -77,8 +67,8 @@ def check_shape_kept(model_dir: Path, source: dict, new: dict) -> None:
     there, here = before.get(name, "absent"), after.get(name, "absent")
     change = "this change" if len(culprits) == 1 else "these changes"
     raise NmtkitError(
-        f"{', '.join(f'{k}={_show(new_leaves[k])}' for k in culprits)}: the weights of "
-        f"{model_dir} have {', '.join(_show(old_leaves[k]) for k in culprits)} ({name} is "
+        f"{', '.join(f'{k}={_show(changed[k][1])}' for k in culprits)}: the weights of "
+        f"{model_dir} have {', '.join(_show(changed[k][0]) for k in culprits)} ({name} is "
         f"{there} there but {here} with {change}); fine-tuning keeps the shape of the "
         f"weights: drop {change}, or train a new model without --init-from")
 

@@ -1,5 +1,6 @@
 """Resuming training from a model folder's ``train_state.pt``: what the state holds, how a
-trainer is put back into it, and which config changes a resumed run accepts.
+trainer is put back into it, which config changes a resumed run accepts, and whether it
+reads the training corpus it started on (recorded in ``meta.json``).
 
 The state holds everything the rest of the run depends on: weights, optimizer and
 schedule, the fp16 gradient scaler, the torch and Python random generators (of every
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict
+from pathlib import Path
 
 import torch
 
+from nmtkit.data.corpus import corpus_fingerprint
 from nmtkit.errors import NmtkitError
 from nmtkit.training.validate import ValidResult
 
@@ -93,6 +96,28 @@ def restore(trainer, state: dict, where: str) -> list[str]:
         warnings.append(f"resuming on {world} processes a training saved from {len(rngs)}: "
                         "the run goes on, but not with the random numbers it would have had")
     return warnings
+
+
+def corpus_record(data_dir: Path) -> dict:
+    """The training corpus a run reads, as ``meta.json`` records it: its data folder and
+    fingerprint."""
+    return {"data_dir": str(data_dir), "fingerprint": corpus_fingerprint(data_dir)}
+
+
+def record_corpus(folder, meta: dict, data_dir: Path, write: bool = True) -> str | None:
+    """Whether a resumed run reads another training corpus than it did (same tokenizer and
+    vocabularies, other pairs): if so, the new one is recorded in the model folder's
+    ``meta.json`` (``corpus``; the earlier ones under ``corpus_history``; only where
+    ``write``, the process that writes) and the earlier one's data folder returned. A
+    folder of an older release, which recorded none, starts recording now."""
+    saved = meta.get("corpus")
+    now = corpus_record(data_dir)
+    if isinstance(saved, dict) and saved.get("fingerprint") == now["fingerprint"]:
+        return None
+    if write:
+        history = [*meta.get("corpus_history", []), *([saved] if saved else [])]
+        folder.write_meta({"corpus": now, "corpus_history": history})
+    return str(saved.get("data_dir", "?")) if isinstance(saved, dict) else None
 
 
 def config_changes(saved: dict, new: dict, prefix: str = "config") -> list[tuple[str, object,

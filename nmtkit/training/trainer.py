@@ -18,7 +18,6 @@ import torch
 
 from nmtkit.config import Config, load_yaml, save_yaml
 from nmtkit.data.batching import ParallelData, token_batches
-from nmtkit.data.corpus import corpus_fingerprint
 from nmtkit.data.preprocess import load_manifest
 from nmtkit.data.vocab import Vocab
 from nmtkit.device import resolve_device
@@ -38,7 +37,14 @@ from nmtkit.training.loss import token_loss
 from nmtkit.training.memory import release_free_memory
 from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
 from nmtkit.training.reports import StartReport, StepReport, TrainCallbacks, TrainResult
-from nmtkit.training.resume import capture, check_resumable, restore, rng_state
+from nmtkit.training.resume import (
+    capture,
+    check_resumable,
+    corpus_record,
+    record_corpus,
+    restore,
+    rng_state,
+)
 from nmtkit.training.validate import ValidBook, validate
 
 log = logging.getLogger(__name__)
@@ -173,7 +179,7 @@ class Trainer:
                     f"{given}: differs from the {name} the model in {self.model_dir} was "
                     "trained with; resume with that data folder, or pass --overwrite to "
                     "start a new model")
-        new_corpus = self._new_corpus(folder, meta)
+        new_corpus = record_corpus(folder, meta, self.data_dir, write=self.dist.is_main)
         saved = load_yaml(self.model_dir / "config.yaml")
         new = resolved_config(self.config, self.model.components)
         for warning in check_resumable(saved, new, str(self.model_dir)):
@@ -196,27 +202,6 @@ class Trainer:
                 "train on, or pass --overwrite to start a new model")
         log.info("resuming %s from step %d (epoch %d)", self.model_dir, self.step,
                  self.epoch)
-
-    @property
-    def corpus(self) -> dict:
-        """The training corpus this run reads: its data folder and fingerprint."""
-        return {"data_dir": str(self.data_dir),
-                "fingerprint": corpus_fingerprint(self.data_dir)}
-
-    def _new_corpus(self, folder: ModelFolder, meta: dict) -> str | None:
-        """Whether a resumed run reads another training corpus than it did (same tokenizer
-        and vocabularies, other pairs): if so, the new one is recorded in meta.json
-        (``corpus``; the earlier ones under ``corpus_history``) and the earlier one's data
-        folder returned. A folder of an older release, which recorded none, starts
-        recording now."""
-        saved = meta.get("corpus")
-        now = self.corpus
-        if isinstance(saved, dict) and saved.get("fingerprint") == now["fingerprint"]:
-            return None
-        if self.dist.is_main:
-            history = [*meta.get("corpus_history", []), *([saved] if saved else [])]
-            folder.write_meta({"corpus": now, "corpus_history": history})
-        return str(saved.get("data_dir", "?")) if isinstance(saved, dict) else None
 
     def _valid_refs(self):
         if not self.config.train.valid_bleu or self.valid_data is None:
@@ -267,7 +252,7 @@ class Trainer:
         elif self.dist.is_main:
             self.folder.prepare(config, self.data_dir, self.manifest, self.model.components,
                                 params)
-            self.folder.write_meta({"corpus": self.corpus})
+            self.folder.write_meta({"corpus": corpus_record(self.data_dir)})
         self.metrics.open(self.step)
         refs, tokenizer = self._valid_refs()
         lengths = (self.train_data.src.lengths, self.train_data.tgt.lengths)
