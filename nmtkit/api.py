@@ -30,19 +30,19 @@ __all__ = [
 ]
 
 
-def _open_model(model_dir) -> None:
+def _open_model(model_dir):
     """A model folder read to make something new is opened (checked) first."""
     from nmtkit.model_folder import ModelFolder
 
-    if model_dir is not None:
-        ModelFolder.open(Path(model_dir))
+    return None if model_dir is None else ModelFolder.open(Path(model_dir))
 
 
 def preprocess(opts: PreprocessOptions, on_progress=None) -> PreprocessReport:
     """The data folder ``opts.out`` (:func:`nmtkit.data.preprocess.preprocess`), encoded with
     the tokenizer of ``opts.from_model`` where given, once that folder is checked."""
-    _open_model(opts.from_model)
-    return _preprocess.preprocess(opts, on_progress)
+    folder = _open_model(opts.from_model)
+    spec = None if folder is None else folder.tokenizer_spec()
+    return _preprocess.preprocess(opts, on_progress, spec)
 
 
 def build_vocab(opts: VocabOptions) -> VocabReport:
@@ -85,7 +85,7 @@ def load_translator(model_dir: Path, options, on_warning=None):
     from nmtkit.model_folder import ModelFolder
     from nmtkit.translate.translator import Translator
 
-    loaded = ModelFolder(Path(model_dir)).load(resolve_device(options.device))
+    loaded = ModelFolder.open(Path(model_dir)).load(resolve_device(options.device))
     return Translator(loaded, options, on_warning)
 
 
@@ -136,6 +136,6 @@ def score_pairs(model_dir: Path, sources: list[str], targets: list[str], batch_s
 
     _same_length(targets, sources, tgt_name, src_name)
     where = resolve_device(device)
-    loaded = ModelFolder(Path(model_dir)).load(where)
+    loaded = ModelFolder.open(Path(model_dir)).load(where)
     scores = run(loaded, sources, targets, batch_size, where, on_skip)
     return scores, corpus_score(scores)

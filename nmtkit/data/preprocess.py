@@ -138,9 +138,12 @@ def _check_kept(report: SplitReport, opts: PreprocessOptions) -> None:
 
 
 def preprocess(opts: PreprocessOptions,
-               on_progress: Callable[[int, int], None] | None = None) -> PreprocessReport:
+               on_progress: Callable[[int, int], None] | None = None,
+               model_spec: TokenizerSpec | None = None) -> PreprocessReport:
     """Build the data folder ``opts.out``; ``on_progress(done, total)`` hears how many
-    pairs of all splits have been encoded (every :data:`PROGRESS_EVERY` and at the end)."""
+    pairs of all splits have been encoded (every :data:`PROGRESS_EVERY` and at the end).
+    With ``opts.from_model``, ``model_spec`` is that model folder's tokenizer
+    (:meth:`nmtkit.model_folder.ModelFolder.tokenizer_spec`), whose files are copied."""
     start = time.time()
     splits = [("train", Path(opts.src), Path(opts.tgt))]
     if opts.valid_src is not None:
@@ -153,7 +156,9 @@ def preprocess(opts: PreprocessOptions,
 
     units = opts.units
     if opts.from_model is not None:
-        model_spec = _model_tokenizer(Path(opts.from_model))
+        if model_spec is None:
+            raise ValueError("--from-model: pass the model folder's tokenizer spec "
+                             "(nmtkit.api.preprocess opens the folder and does)")
         units = model_spec.units
     with atomic_dir(out, overwrite=opts.overwrite) as tmp:
         files: dict[str, str | None] = {"src": None, "tgt": None}
@@ -225,19 +230,6 @@ def preprocess(opts: PreprocessOptions,
         pieces={side: len(tables[side].pieces) for side in SIDES},
         seconds=time.time() - start,
     )
-
-
-def _model_tokenizer(model_dir: Path) -> TokenizerSpec:
-    """The tokenizer of the model folder ``model_dir`` (for --from-model; the caller has
-    opened the folder, :func:`nmtkit.api.preprocess`)."""
-    path = model_dir / "tokenizer.json"
-    if not path.is_file():
-        raise NmtkitError(f"--from-model {model_dir}: not a model folder (no tokenizer.json)")
-    spec = TokenizerSpec.from_json(read_json(path, "tokenizer spec"), str(path))
-    for name in spec.files():
-        if not (model_dir / name).is_file():
-            raise NmtkitError(f"{model_dir / name}: missing; the model folder is incomplete")
-    return spec
 
 
 def _encode_split(name, src, tgt, tmp, tokenizers, tables, opts, on_lines) -> SplitReport:

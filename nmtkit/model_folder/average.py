@@ -87,7 +87,7 @@ def average(model_dir: Path, out: Path, last: int | None = None, best: int | Non
             overwrite: bool = False) -> AverageReport:
     model_dir, out = Path(model_dir), Path(out)
     source = ModelFolder.open(model_dir)
-    meta = source.meta()
+    meta = source.opened
     claim_folder(out, "model", "-o", [model_dir], overwrite)
     entries, chosen_by = choose(model_dir, last, best)
     state = mean_state([model_dir / e["file"] for e in entries])
@@ -103,7 +103,7 @@ def average(model_dir: Path, out: Path, last: int | None = None, best: int | Non
             shutil.copyfile(model_dir / name, tmp / name)
         folder = ModelFolder(tmp)
         folder.save_weights(state)
-        meta = {k: v for k, v in meta.items() if k != "best_valid"}
-        meta["averaged"] = {"from": str(model_dir), "steps": steps, "chosen_by": chosen_by}
-        folder.write_meta(meta)
+        doc = {k: v for k, v in meta.doc.items() if k != "best_valid"}
+        doc["averaged"] = {"from": str(model_dir), "steps": steps, "chosen_by": chosen_by}
+        folder.write_meta(doc)
     return AverageReport(out, steps, chosen_by)

@@ -44,6 +44,7 @@ from nmtkit.fileio import (
     write_json,
 )
 from nmtkit.folders import check_format
+from nmtkit.model_folder.meta import Meta, load_meta
 from nmtkit.model_folder.tensors import (
     RETRAIN,
     describe_misfit,
@@ -66,7 +67,7 @@ class LoadedModel:
     tgt_vocab: Vocab
     src_tokenizer: Tokenizer
     tgt_tokenizer: Tokenizer
-    meta: dict
+    meta: Meta
     path: Path | None = None
     lexicon: Any = None  # nmtkit.search.shortlist.Lexicon, from shortlist.pt if there is one
 
@@ -74,6 +75,7 @@ class LoadedModel:
 class ModelFolder:
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.opened: Meta | None = None  # the meta.json that open() checked
 
     @classmethod
     def open(cls, path: Path) -> ModelFolder:
@@ -83,7 +85,9 @@ class ModelFolder:
         one line saying which file and what to do. (The weights are checked where they are
         loaded, :meth:`load_state`.)"""
         folder = cls(path)
-        folder.check_fingerprints(folder.meta())
+        meta = folder.meta()
+        folder.check_fingerprints(meta)
+        folder.opened = meta
         return folder
 
     # -- writing ----------------------------------------------------------------------
@@ -115,7 +119,9 @@ class ModelFolder:
         })
 
     def write_meta(self, updates: dict) -> None:
-        meta = self.meta() if (self.path / "meta.json").exists() else {}
+        """``meta.json`` with ``updates`` (keys of :class:`~nmtkit.model_folder.meta.Meta`)
+        over what it held."""
+        meta = dict(self.meta().doc) if (self.path / "meta.json").exists() else {}
         meta.update(updates)
         write_json(self.path / "meta.json", meta)
 
@@ -129,15 +135,8 @@ class ModelFolder:
         save_tensors(state, self.path / TRAIN_STATE)
 
     # -- reading ----------------------------------------------------------------------
-    def meta(self) -> dict:
-        path = self.path / "meta.json"
-        if self.path.is_file():
-            raise NmtkitError(f"{self.path}: is a file, not a model folder")
-        if not self.path.is_dir():
-            raise NmtkitError(f"{self.path}: no such model folder")
-        if not path.exists():
-            raise NmtkitError(f"{self.path}: not a model folder (no meta.json)")
-        return check_format(read_json(path, "model folder metadata"), path, (), RETRAIN)
+    def meta(self) -> Meta:
+        return load_meta(self.path)
 
     def config_dict(self) -> dict:
         path = self.path / "config.yaml"
@@ -148,13 +147,10 @@ class ModelFolder:
     def config(self) -> Config:
         return from_dict(Config, self.config_dict(), str(self.path / "config.yaml"))
 
-    def check_fingerprints(self, meta: dict) -> None:
+    def check_fingerprints(self, meta: Meta) -> None:
         """Each vocabulary, tokenizer and sentencepiece file is the one the weights were
         trained with (folders made before fingerprints were recorded are not checked)."""
-        recorded = meta.get("fingerprints") or {}
-        if not isinstance(recorded, dict):
-            raise NmtkitError(f"{self.path / 'meta.json'}: damaged (fingerprints); {RETRAIN}")
-        for name, fingerprint in sorted(recorded.items()):
+        for name, fingerprint in sorted(meta.fingerprints.items()):
             path = self.path / name
             if not path.is_file():
                 raise NmtkitError(f"{path}: missing; {RETRAIN}")
@@ -163,7 +159,7 @@ class ModelFolder:
                     f"{path}: changed since the model was trained (its sha256 differs from "
                     f"the one in meta.json); put back the file the model was trained with")
 
-    def check_components(self, config: Config, meta: dict) -> None:
+    def check_components(self, config: Config, meta: Meta) -> None:
         """Every component the config names is registered; else one line saying what
         package to install (from ``meta['plugins']``) or which names are valid."""
         for key, registry in REGISTRIES.items():
@@ -172,8 +168,8 @@ class ModelFolder:
                 raise self._missing_component(key, registry, spec["type"], meta)
 
     def _missing_component(self, key: str, registry: Registry, name: str,
-                           meta: dict) -> NmtkitError:
-        record = (meta.get("plugins") or {}).get(f"{key}:{name}")
+                           meta: Meta) -> NmtkitError:
+        record = meta.plugins.get(f"{key}:{name}")
         if isinstance(record, dict):
             dist = record.get("distribution") or "?"
             package = " ".join(filter(None, (dist, record.get("version"))))
@@ -213,8 +209,7 @@ class ModelFolder:
     def load(self, device: str | torch.device = "cpu") -> LoadedModel:
         from nmtkit.models.seq2seq import Seq2Seq
 
-        meta = self.meta()
-        self.check_fingerprints(meta)  # as open() does
+        meta = (self if self.opened is not None else self.open(self.path)).opened
         config = self.config()
         self.check_components(config, meta)
         src_vocab = Vocab.load(self.path / "vocab.src.tsv")
@@ -225,15 +220,26 @@ class ModelFolder:
             raise NmtkitError(f"{self.path / 'config.yaml'}: {e}") from None
         self.load_state(model, (len(src_vocab), len(tgt_vocab)))
         model.to(device).eval()
-        spec = self.tokenizer_spec()
-        return LoadedModel(model, config, src_vocab, tgt_vocab, spec.build(self.path, "src"),
-                           spec.build(self.path, "tgt"), meta, self.path,
+        return LoadedModel(model, config, src_vocab, tgt_vocab, self.tokenizer("src"),
+                           self.tokenizer("tgt"), meta, self.path,
                            self.lexicon(len(src_vocab), len(tgt_vocab)))
 
     def tokenizer_spec(self) -> TokenizerSpec:
-        """How the model's text is split into pieces (``tokenizer.json``)."""
+        """How the model's text is split into pieces (``tokenizer.json``), with the
+        sentencepiece files it names present."""
         path = self.path / "tokenizer.json"
-        return TokenizerSpec.from_json(read_json(path, "tokenizer spec"), str(path))
+        if not path.is_file():
+            raise NmtkitError(f"{self.path}: not a model folder (no tokenizer.json)")
+        spec = TokenizerSpec.from_json(read_json(path, "tokenizer spec"), str(path))
+        for name in spec.files():
+            if not (self.path / name).is_file():
+                raise NmtkitError(f"{self.path / name}: missing; the model folder is "
+                                  "incomplete")
+        return spec
+
+    def tokenizer(self, side: str) -> Tokenizer:
+        """The tokenizer of the source (``"src"``) or target (``"tgt"``) side."""
+        return self.tokenizer_spec().build(self.path, side)
 
     @property
     def shortlist_path(self) -> Path:

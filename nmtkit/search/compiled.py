@@ -19,6 +19,7 @@ from dataclasses import astuple, dataclass
 import torch
 
 from nmtkit.errors import NmtkitError
+from nmtkit.search.constraints import not_compiled, rules_for
 from nmtkit.search.loop import Runner
 from nmtkit.search.options import COMPILE_MODES, SearchOptions
 from nmtkit.search.saved_steps import SavedSteps, steps_dir, use_persistent_inductor_cache
@@ -112,8 +113,9 @@ def unsupported(decoder, opts: SearchOptions, device: torch.device) -> str | Non
     """Why this search cannot run compiled, or None."""
     if opts.sampling:
         return "sampling"
-    if opts.no_repeat_ngram:
-        return "--no-repeat-ngram"
+    rule = not_compiled(rules_for(opts))
+    if rule is not None:
+        return rule.option
     if not getattr(decoder, "fixed_shape_state", False):
         return f"the {type(decoder).__name__} decoder (its state changes shape each step)"
     if device.type == "cpu" and not has_cpp_compiler():

@@ -12,7 +12,7 @@ row policy decides how the batch's rows are kept:
   steps a batch can take; a decoder whose state grows (a Transformer's cache) gets room
   for 16 steps, then 32, 64, ...; a finished sentence stays in its row, masked, and only
   once at most a quarter of the rows are still searching does the batch shrink, to the next
-  smaller bucket. Each step (decoder step, constraints, strategy update, state reorder) is
+  smaller bucket. Each step (decoder step, decoding rules, strategy update, state reorder) is
   a function of fixed-size tensors called through a runner, so it compiles once per
   (rows, source, capacity) bucket and strategy, not per batch or step.
 
@@ -34,10 +34,15 @@ from nmtkit.errors import NmtkitError
 from nmtkit.models.interfaces import EncoderOutput
 from nmtkit.search.constraints import (
     NEG_INF,
-    constrain,
-    constrain_fixed,
+    Rule,
+    StepView,
+    apply_rules,
+    apply_rules_fixed,
     max_lengths,
     min_lengths,
+    needs_history,
+    not_compiled,
+    rules_for,
 )
 from nmtkit.search.options import Hypothesis, SearchOptions, length_penalty
 from nmtkit.search.shortlist import Lexicon, Shortlist
@@ -64,14 +69,18 @@ def search(model, src: torch.Tensor, src_lengths: torch.Tensor, opts: SearchOpti
     runner: None for the eager loop (:class:`Shrinking`); otherwise the fixed-shape loop
     (:class:`Bucketed`) with every step called through it -- a
     :class:`nmtkit.search.compiled.CompiledRunner` compiles the steps, :func:`call` runs
-    them as they are. The fixed-shape loop has no sampling, n-gram blocking or shortlist.
+    them as they are. The fixed-shape loop has no sampling, shortlist, or rule without a
+    fixed form (n-gram blocking).
     lexicon: score only each sentence's shortlist (:mod:`nmtkit.search.shortlist`).
     """
-    if runner is not None and (opts.sampling or opts.no_repeat_ngram or lexicon):
-        raise NmtkitError("the fixed-shape decoding loop has no sampling, n-gram blocking "
-                          "or shortlist")
+    rules = rules_for(opts)
+    if runner is not None:
+        rule = not_compiled(rules)
+        if opts.sampling or lexicon or rule is not None:
+            why_not = "sampling" if opts.sampling else "a shortlist" if lexicon else rule.option
+            raise NmtkitError(f"the fixed-shape decoding loop does not support {why_not}")
     strategy = strategy_for(opts, src.device)
-    rows = Shrinking(opts.no_repeat_ngram) if runner is None else Bucketed(runner)
+    rows = Shrinking(rules) if runner is None else Bucketed(runner, rules)
     return run_loop(model, src, src_lengths, opts, strategy, rows, lexicon)
 
 
@@ -136,10 +145,12 @@ class RowPolicy(Protocol):
 
 
 class Shrinking:
-    """The eager row policy: every finished sentence leaves the batch at once."""
+    """The eager row policy: every finished sentence leaves the batch at once; each step's
+    log-probabilities go through ``rules`` (:func:`nmtkit.search.constraints.rules_for`)."""
 
-    def __init__(self, no_repeat_ngram: int = 0):
-        self.no_repeat = no_repeat_ngram
+    def __init__(self, rules: tuple[Rule, ...]):
+        self.rules = rules
+        self.history = needs_history(rules)
 
     def source_width(self, length: int) -> int:
         return length
@@ -165,9 +176,10 @@ class Shrinking:
             prev = w.vocab.to_ids(w.prev)
             out = decoder.step_features(prev, w.state, w.enc)
             scores = w.vocab.log_probs(out.log_probs, k)
-        history = strategy.history(w.bufs) if self.no_repeat else None
-        log_probs = constrain(scores, step, _per_hypothesis(w.limits, k),
-                              _per_hypothesis(w.mins, k), history, self.no_repeat)
+        history = strategy.history(w.bufs) if self.history else None
+        view = StepView(step, _per_hypothesis(w.limits, k), _per_hypothesis(w.mins, k),
+                        history)
+        log_probs = apply_rules(self.rules, scores, view)
         w.prev, w.pending, w.bufs = strategy.update(
             log_probs, w.bufs, torch.tensor(step, device=w.prev.device), w.limits, penalties)
         w.state = out.state
@@ -181,10 +193,11 @@ class Shrinking:
 
 
 class Bucketed:
-    """The fixed-shape row policy (see the module docstring), each step through ``runner``."""
+    """The fixed-shape row policy (see the module docstring), each step through ``runner``;
+    ``rules`` (all with a fixed form) are passed to each step."""
 
-    def __init__(self, runner: Runner):
-        self.runner = runner
+    def __init__(self, runner: Runner, rules: tuple[Rule, ...]):
+        self.runner, self.rules = runner, rules
         self.room = 0  # steps of room in the decoder state
 
     def source_width(self, length: int) -> int:
@@ -208,8 +221,8 @@ class Bucketed:
 
     def step(self, strategy, decoder, w: Rows, penalties: torch.Tensor, step: int) -> None:
         w.prev, w.state, w.bufs = self.runner(
-            fixed_step, strategy, decoder, w.prev, w.state, w.enc, w.bufs, w.limits, w.mins,
-            penalties, torch.tensor(step, device=w.prev.device))
+            fixed_step, strategy, decoder, self.rules, w.prev, w.state, w.enc, w.bufs,
+            w.limits, w.mins, penalties, torch.tensor(step, device=w.prev.device))
 
     def drops(self, done: torch.Tensor) -> bool:
         active, rows = int((~done).sum()), done.numel()
@@ -220,13 +233,14 @@ class Bucketed:
         return _fill(index, row_bucket(index.numel())), index.numel()
 
 
-def fixed_step(strategy, decoder, prev, state, enc, bufs, limits, mins, penalties, step):
+def fixed_step(strategy, decoder, rules, prev, state, enc, bufs, limits, mins, penalties,
+               step):
     """One step over fixed-size tensors, without data-dependent branches: the decoder step,
-    the length constraints, the strategy's update and the state's reordering."""
+    the decoding rules' fixed forms, the strategy's update and the state's reordering."""
     out = decoder.step(prev, state, enc)
     k = strategy.k
-    log_probs = constrain_fixed(out.log_probs, step, _per_hypothesis(limits, k),
-                                _per_hypothesis(mins, k))
+    view = StepView(step, _per_hypothesis(limits, k), _per_hypothesis(mins, k))
+    log_probs = apply_rules_fixed(rules, out.log_probs, view)
     tokens, rows, bufs = strategy.update(log_probs, bufs, step, limits, penalties)
     state = out.state if rows is None else decoder.reorder_state(out.state, rows)
     return tokens, state, bufs

@@ -1,6 +1,6 @@
 """Resuming training from a model folder's ``train_state.pt``: what the state holds, how a
-trainer is put back into it, which config changes a resumed run accepts, and whether it
-reads the training corpus it started on (recorded in ``meta.json``).
+trainer is put back into it, and which config changes a resumed run accepts (whether it
+reads the training corpus it started on is :func:`nmtkit.model_folder.fit.record_corpus`).
 
 The state holds everything the rest of the run depends on: weights, optimizer and
 schedule, the fp16 gradient scaler, the torch and Python random generators (of every
@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict
-from pathlib import Path
 
 import torch
 
-from nmtkit.data.corpus import corpus_fingerprint
 from nmtkit.errors import NmtkitError
+from nmtkit.training.state import TrainState
 from nmtkit.training.validate import ValidResult
 
 STATE_VERSION = 1
@@ -42,82 +41,57 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state(state["cuda"])
 
 
-def capture(trainer, train_seconds: float, rngs: list[dict]) -> dict:
-    """The trainer's state at a checkpoint, as plain tensors and values; ``rngs`` holds
-    the random generators of each process, in rank order."""
-    book = trainer.book
+def capture(state: TrainState, parts: dict, train_seconds: float, rngs: list[dict]) -> dict:
+    """What ``train_state.pt`` holds at a checkpoint, as plain tensors and values: the
+    trainer's ``state``, the state dicts of its ``parts`` (model, optimizer, schedule,
+    scaler), and ``rngs``, the random generators of each process in rank order."""
+    book = state.book
     valid = {name: None if r is None else asdict(r)
              for name, r in (("best", book.best), ("last", book.last))}
     valid["bad"] = book.bad
     return {
         "state_version": STATE_VERSION,
-        "model": trainer.model.state_dict(),
-        "optimizer": trainer.optimizer.state_dict(),
-        "schedule": trainer.schedule.state_dict(),
-        "scaler": trainer.scaler.state_dict(),
+        **{name: part.state_dict() for name, part in parts.items()},
         "rank_rng": rngs,
-        "data": {"epoch": trainer.epoch, "batch_in_epoch": trainer.batch_in_epoch},
-        "counters": {"step": trainer.step, "tgt_tokens": trainer.tgt_tokens,
+        "data": {"epoch": state.epoch, "batch_in_epoch": state.batch_in_epoch},
+        "counters": {"step": state.step, "tgt_tokens": state.tgt_tokens,
                      "train_seconds": train_seconds},
         "valid": valid,
     }
 
 
-def restore(trainer, state: dict, where: str) -> list[str]:
-    """Put ``trainer`` back into ``state`` (from :func:`capture`); warnings for what
-    cannot be restored exactly."""
-    if state.get("state_version") != STATE_VERSION or "counters" not in state \
-            or "train_seconds" not in state["counters"]:
+def restore(saved: dict, where: str, state: TrainState, parts: dict, dist,
+            seed: int) -> list[str]:
+    """Put ``state``, the ``parts`` and this process's random generators back as
+    :func:`capture` saved them; warnings for what cannot be restored exactly."""
+    if saved.get("state_version") != STATE_VERSION or "counters" not in saved \
+            or "train_seconds" not in saved["counters"]:
         raise NmtkitError(f"{where}: a training state this nmtkit cannot resume (made by an "
                           "older release); pass --overwrite to train a new model in its place")
     warnings = []
-    trainer.model.load_state_dict(state["model"])
-    trainer.optimizer.load_state_dict(state["optimizer"])
-    trainer.schedule.load_state_dict(state["schedule"])
-    if state.get("scaler"):
-        trainer.scaler.load_state_dict(state["scaler"])
-    trainer.epoch = state["data"]["epoch"]
-    trainer.batch_in_epoch = state["data"]["batch_in_epoch"]
-    trainer.step = state["counters"]["step"]
-    trainer.tgt_tokens = state["counters"]["tgt_tokens"]
-    trainer.resumed_seconds = state["counters"]["train_seconds"]
-    book = trainer.book
+    for name, part in parts.items():
+        if name != "scaler" or saved.get("scaler"):
+            part.load_state_dict(saved[name])
+    state.epoch = saved["data"]["epoch"]
+    state.batch_in_epoch = saved["data"]["batch_in_epoch"]
+    state.step = saved["counters"]["step"]
+    state.tgt_tokens = saved["counters"]["tgt_tokens"]
+    state.seconds_before = saved["counters"]["train_seconds"]
+    book = state.book
     book.best, book.last = (
-        None if state["valid"][name] is None else ValidResult(**state["valid"][name])
+        None if saved["valid"][name] is None else ValidResult(**saved["valid"][name])
         for name in ("best", "last"))
-    book.bad = state["valid"].get("bad", 0)
-    rngs = state.get("rank_rng") or [state["rng"]]  # "rng": states before torchrun
-    rank, world = trainer.dist.rank, trainer.dist.world
+    book.bad = saved["valid"].get("bad", 0)
+    rngs = saved.get("rank_rng") or [saved["rng"]]  # "rng": states before torchrun
+    rank, world = dist.rank, dist.world
     if len(rngs) == world:
         set_rng_state(rngs[rank])
     else:  # another number of processes: the dropout masks cannot be the same anyway
         set_rng_state(rngs[rank % len(rngs)])
-        torch.manual_seed(trainer.config.train.seed + 1000 * rank + trainer.step)
+        torch.manual_seed(seed + 1000 * rank + state.step)
         warnings.append(f"resuming on {world} processes a training saved from {len(rngs)}: "
                         "the run goes on, but not with the random numbers it would have had")
     return warnings
-
-
-def corpus_record(data_dir: Path) -> dict:
-    """The training corpus a run reads, as ``meta.json`` records it: its data folder and
-    fingerprint."""
-    return {"data_dir": str(data_dir), "fingerprint": corpus_fingerprint(data_dir)}
-
-
-def record_corpus(folder, meta: dict, data_dir: Path, write: bool = True) -> str | None:
-    """Whether a resumed run reads another training corpus than it did (same tokenizer and
-    vocabularies, other pairs): if so, the new one is recorded in the model folder's
-    ``meta.json`` (``corpus``; the earlier ones under ``corpus_history``; only where
-    ``write``, the process that writes) and the earlier one's data folder returned. A
-    folder of an older release, which recorded none, starts recording now."""
-    saved = meta.get("corpus")
-    now = corpus_record(data_dir)
-    if isinstance(saved, dict) and saved.get("fingerprint") == now["fingerprint"]:
-        return None
-    if write:
-        history = [*meta.get("corpus_history", []), *([saved] if saved else [])]
-        folder.write_meta({"corpus": now, "corpus_history": history})
-    return str(saved.get("data_dir", "?")) if isinstance(saved, dict) else None
 
 
 def config_changes(saved: dict, new: dict, prefix: str = "config") -> list[tuple[str, object,

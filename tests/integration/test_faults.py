@@ -205,7 +205,7 @@ TRAIN_KILL_POINTS = {
     "between checkpoints": """
         real = Trainer._optimizer_step
         def step(self, group):
-            if self.step == 6:
+            if self.state.step == 6:
                 die()
             return real(self, group)
         Trainer._optimizer_step = step
@@ -595,7 +595,7 @@ RANK_1_DIES = textwrap.dedent("""
     from nmtkit.training.trainer import Trainer
     real = Trainer._optimizer_step
     def step(self, group):
-        if self.step == 6 and self.dist.rank == 1:
+        if self.state.step == 6 and self.dist.rank == 1:
             os.kill(os.getpid(), signal.SIGKILL)
         return real(self, group)
     Trainer._optimizer_step = step

@@ -7,6 +7,7 @@ import pytest
 from nmtkit.config import Config
 from nmtkit.errors import ConfigError, NmtkitError
 from nmtkit.model_folder import ModelFolder, plugin_provenance
+from nmtkit.model_folder.meta import parse_meta
 from nmtkit.models import registry as reg
 from nmtkit.models.catalog import Option, config_options, list_components
 
@@ -107,13 +108,16 @@ def test_plugin_provenance_records_only_plugins(fake_plugin):
 def test_loading_without_the_plugin_names_the_package(tmp_path):
     config = Config()
     config.model.attention = {"type": "gone_att"}
-    meta = {"plugins": {"attention:gone_att": {"distribution": "nmtkit-gone", "version": "0.3"}}}
     folder = ModelFolder(tmp_path / "model")
+    meta = parse_meta({"format_version": 1, "plugins": {
+        "attention:gone_att": {"distribution": "nmtkit-gone", "version": "0.3"}}},
+        folder.path / "meta.json")
     with pytest.raises(NmtkitError) as e:
         folder.check_components(config, meta)
     assert str(e.value) == (f"{folder.path}: attention 'gone_att' comes from the package "
                             "nmtkit-gone 0.3, which is not installed; pip install nmtkit-gone")
     with pytest.raises(NmtkitError, match=r"unknown attention 'gone_att'; valid names: .*dot"):
-        folder.check_components(config, {"plugins": {}})
+        folder.check_components(config, parse_meta({"format_version": 1, "plugins": {}},
+                                                   folder.path / "meta.json"))
     config.model.attention = {"type": "general"}
     folder.check_components(config, meta)  # all registered: no error

@@ -13,7 +13,7 @@ from nmtkit.models.interfaces import Decoder, DecoderState, EncoderOutput, StepO
 from nmtkit.models.seq2seq import Seq2Seq
 from nmtkit.search import SearchOptions, search
 from nmtkit.search.compiled import AUTO_AFTER_LINES, CompiledRunner, compile_after
-from nmtkit.search.constraints import constrain, constrain_fixed
+from nmtkit.search.constraints import StepView, apply_rules, apply_rules_fixed, rules_for
 from nmtkit.search.loop import call, row_bucket, source_bucket
 from tests.conftest import needs_cpp_compiler
 
@@ -53,9 +53,10 @@ def test_branch_free_constraints_equal_the_eager_ones():
     log_probs = torch.log_softmax(torch.randn(6, 10), -1)
     limits = torch.tensor([1, 3, 3, 5, 9, 2])
     mins = torch.tensor([0, 2, 4, 1, 0, 3])  # row 2: the limit wins over the minimum
+    rules = rules_for(SearchOptions())
     for step in range(5):
-        want = constrain(log_probs, step, limits, mins)
-        got = constrain_fixed(log_probs, torch.tensor(step), limits, mins)
+        want = apply_rules(rules, log_probs, StepView(step, limits, mins))
+        got = apply_rules_fixed(rules, log_probs, StepView(torch.tensor(step), limits, mins))
         assert torch.equal(want, got)
 
 
@@ -236,6 +237,9 @@ def test_a_plugin_decoder_runs_in_the_compiled_loop():
     runner = CompiledRunner(CPU)
     _same(search(m, src, lengths, opts), search(m, src, lengths, opts, runner))
     assert runner.stats.graphs >= 2  # compiled: the first capacity and the grown one
+    graphs = runner.stats.graphs
+    search(m, src, lengths, opts, runner)  # new strategy and rule objects, the same buckets
+    assert runner.stats.graphs == graphs
 
 
 @pytest.mark.parametrize(("protocol", "classes"), [

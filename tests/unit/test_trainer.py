@@ -204,7 +204,7 @@ def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(data_dir, tmp_
     first = Trainer(dropout_config(max_steps=4), data_dir, tmp_path / "cut").run()
     assert first.steps == 4
     resumed = Trainer(dropout_config(max_steps=10), data_dir, tmp_path / "cut")
-    assert resumed.step == 4  # picked up where the first run stopped
+    assert resumed.state.step == 4  # picked up where the first run stopped
     assert resumed.run().steps == 10
     whole, cut = final_state(tmp_path / "whole"), final_state(tmp_path / "cut")
     assert same(whole["model"], cut["model"])
@@ -236,7 +236,7 @@ def test_resuming_names_changed_options_and_refuses_another_model(data_dir, tmp_
         Trainer(other, data_dir, tmp_path / "m")
     with caplog.at_level("WARNING"):
         resumed = Trainer(dropout_config(max_steps=4, lr=0.01), data_dir, tmp_path / "m")
-    assert resumed.step == 2
+    assert resumed.state.step == 2
     assert "config.train.lr changed from 0.001 to 0.01" in caplog.text
     assert "config.train.max_steps changed from 2 to 4" in caplog.text
 

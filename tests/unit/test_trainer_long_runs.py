@@ -91,7 +91,7 @@ def test_resuming_with_a_changed_batch_size_warns_and_trains_on(data_dir, tmp_pa
         trainer = Trainer(dropout_config(max_steps=6, batch_tokens=120), data_dir,
                           tmp_path / "m")
     assert "config.train.batch_tokens changed from 60 to 120" in caplog.text
-    before = trainer.tgt_tokens
+    before = trainer.state.tgt_tokens
     result = trainer.run()
     assert result.steps == 6
     # the later steps took the bigger batches
@@ -150,7 +150,7 @@ def test_fine_tuning_starts_from_the_model_weights_with_a_new_optimizer(
     tuner = Trainer(config(max_steps=2), data, tmp_path / "tuned", init=trained)
     parent = load_tensors(trained / "model.pt")["model"]
     assert same(weights(tuner.model), parent)
-    assert tuner.step == 0 and not tuner.optimizer.state  # a new optimizer
+    assert tuner.state.step == 0 and not tuner.optimizer.state  # a new optimizer
     assert tuner.run().steps == 2
 
 
