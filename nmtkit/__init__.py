@@ -1,7 +1,18 @@
-"""nmtkit: neural machine translation with the classic encoder-decoder family."""
+"""nmtkit: neural machine translation with the classic encoder-decoder family.
 
-__version__ = "0.1.0"
+The package's face: ``from nmtkit import Translator`` (:class:`nmtkit.translate.translator.
+Translator`; ``Translator.load(model_dir, beam=5, ...)``). It is imported on first use, so
+``import nmtkit`` (and ``nmtkit --help``) does not import torch.
+"""
 
-# Version of the on-disk formats (data folder and model folder). Bump when an old
-# folder can no longer be read; readers refuse folders with a newer version.
-FORMAT_VERSION = 1
+from nmtkit.version import FORMAT_VERSION, __version__
+
+__all__ = ["FORMAT_VERSION", "Translator", "__version__"]
+
+
+def __getattr__(name: str):
+    if name == "Translator":
+        from nmtkit.translate.translator import Translator
+
+        return Translator
+    raise AttributeError(f"module 'nmtkit' has no attribute {name!r}")

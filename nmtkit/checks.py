@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -116,3 +117,14 @@ def option_check(flag: str, rule: Range | None = None,
 def cli_name(field_name: str) -> str:
     """``length_penalty`` -> ``--length-penalty``."""
     return "--" + field_name.replace("_", "-")
+
+
+LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*")
+
+
+def check_language(flag: str, code: str | None) -> None:
+    """``code`` is a language code as BCP 47 and LibreTranslate spell them (``en``,
+    ``pt-BR``, ``zh_Hant``), or None; else a ConfigError naming ``flag``."""
+    if code is not None and not LANGUAGE_CODE.fullmatch(code):
+        raise ConfigError(f"{flag}: {code!r} is not a language code (two or three letters, "
+                          "optionally a region or script: en, pt-BR, zh_Hant)")

@@ -22,9 +22,9 @@ import fnmatch
 from collections.abc import Iterable
 from pathlib import Path
 
-import nmtkit
 from nmtkit.errors import NmtkitError
 from nmtkit.fileio import is_empty_dir, is_temporary
+from nmtkit.version import FORMAT_VERSION, __version__
 
 MARKERS = {"data": "manifest.json", "model": "meta.json", "ctranslate2": "nmtkit-export.json"}
 CREATED_BY = {"data": "nmtkit preprocess", "model": "nmtkit train",
@@ -161,9 +161,9 @@ def check_format(doc: object, path: Path, keys: tuple[str, ...], fix: str) -> di
     version = doc.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise NmtkitError(f"{path}: damaged (no format_version); {fix}")
-    if version > nmtkit.FORMAT_VERSION:
+    if version > FORMAT_VERSION:
         raise NmtkitError(f"{path}: made by a newer nmtkit (format {version}; this is "
-                          f"nmtkit {nmtkit.__version__}, format {nmtkit.FORMAT_VERSION}); "
+                          f"nmtkit {__version__}, format {FORMAT_VERSION}); "
                           "upgrade nmtkit")
     missing = [k for k in keys if k not in doc]
     if missing:

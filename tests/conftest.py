@@ -151,7 +151,8 @@ def tiny_model(tmp_path_factory, tiny_corpus) -> Path:
     c = tiny_corpus
     run_cli("preprocess", "--src", str(c / "train.src"), "--tgt", str(c / "train.tgt"),
             "--valid-src", str(c / "valid.src"), "--valid-tgt", str(c / "valid.tgt"),
-            "--out", str(work / "data"), "--units", "word")
+            "--out", str(work / "data"), "--units", "word", "--src-lang", "en",
+            "--tgt-lang", "de")
     run_cli("build-vocab", str(work / "data"))
     (work / "config.yaml").write_text(TINY_CONFIG)
     run_cli("train", "--config", str(work / "config.yaml"), "--data", str(work / "data"),

@@ -20,7 +20,7 @@ mkdir -p "$work"
 set -x
 nmtkit preprocess --src "$data/train.en" --tgt "$data/train.de" \
   --valid-src "$data/val.en" --valid-tgt "$data/val.de" \
-  --out "$work/data" --spm-vocab-size 8000 --overwrite
+  --out "$work/data" --spm-vocab-size 8000 --src-lang en --tgt-lang de --overwrite
 nmtkit build-vocab "$work/data"
 nmtkit train --config "$here/rnn.yaml" --data "$work/data" --model-dir "$work/model" --overwrite \
   ${TRAIN_ARGS:-}

@@ -19,6 +19,7 @@ from nmtkit.cli import (
     plot,
     preprocess,
     score,
+    serve,
     shortlist,
     train,
     translate,
@@ -33,7 +34,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 for module in (preprocess, build_vocab, train, average, shortlist, translate, score, plot,
-               export, components):
+               export, serve, components):
     module.register(app)
 
 # Exit statuses: 2 for a user error (bad input, option or file), 128 + N for signal N.
@@ -49,7 +50,7 @@ def _debug_env() -> bool:
 
 def _version(value: bool):
     if value:
-        from nmtkit import __version__
+        from nmtkit.version import __version__
 
         typer.echo(f"nmtkit {__version__}")
         raise typer.Exit()

@@ -22,10 +22,12 @@ import typer
 
 @dataclass(frozen=True)
 class Reads:
-    """An input: ``file``, ``data`` (a data folder) or ``model`` (a model folder)."""
+    """An input: ``file``, ``data`` (a data folder) or ``model`` (a model folder);
+    ``named``: given as ``NAME=PATH`` or ``PATH`` (serve's models)."""
 
     kind: str
     flag: str
+    named: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,11 @@ def check_paths(roles: dict[str, Role], values: dict) -> None:
 
     def given(name):
         value = values.get(name)
-        return [Path(v) for v in value] if isinstance(value, (list, tuple)) else \
-            ([] if value is None else [Path(value)])
+        value = list(value) if isinstance(value, (list, tuple)) else \
+            ([] if value is None else [value])
+        if getattr(roles[name], "named", False):
+            value = [_unnamed(str(v)) for v in value]
+        return [Path(v) for v in value]
 
     inputs = [p for name, role in roles.items() if isinstance(role, Reads) for p in given(name)]
     outputs = [(name, role, p) for name, role in roles.items() if isinstance(role, Writes)
@@ -68,6 +73,12 @@ def check_paths(roles: dict[str, Role], values: dict) -> None:
         else:
             claim_folder(path, role.kind, role.flag, others,
                          overwrite=bool(values.get("overwrite")), resume=role.resume)
+
+
+def _unnamed(spec: str) -> str:
+    """The path of ``NAME=PATH`` (a name holds no ``/``), or ``spec`` itself."""
+    name, sep, path = spec.partition("=")
+    return path if sep and name and "/" not in name else spec
 
 
 def command(app: typer.Typer, name: str, *, func: Callable, paths: dict[str, Role],

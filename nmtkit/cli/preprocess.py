@@ -50,6 +50,11 @@ def preprocess(
         None, "--from-model", metavar="MODEL_DIR",
         help="Encode with this model folder's units and sentencepiece models (to fine-tune "
              "it with train --init-from); --units and --spm-* are then not used."),
+    src_lang: str | None = typer.Option(
+        None, "--src-lang", metavar="CODE", help="Language code of --src (en, pt-BR), kept "
+        "in the data folder and by train in the model folder (nmtkit serve names it so)."),
+    tgt_lang: str | None = typer.Option(None, "--tgt-lang", metavar="CODE",
+                                        help="Language code of --tgt, likewise."),
 ):
     from nmtkit.api import preprocess as run
     from nmtkit.cli.common import setup_logging
@@ -60,7 +65,8 @@ def preprocess(
         src=src, tgt=tgt, out=out, valid_src=valid_src, valid_tgt=valid_tgt, units=units,
         spm_vocab_size=spm_vocab_size, spm_model_type=spm_model_type, joint=joint,
         filter=FilterOptions(max_len=max_len, min_len=min_len, max_ratio=max_ratio),
-        seed=seed, overwrite=overwrite, from_model=from_model)
+        seed=seed, overwrite=overwrite, from_model=from_model, src_lang=src_lang,
+        tgt_lang=tgt_lang)
     with progress("encode") as bar:
         report = run(opts, on_progress=bar)
     for s in report.splits:

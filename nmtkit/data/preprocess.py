@@ -19,8 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import nmtkit
-from nmtkit.checks import SEED_MAX, check_fields, cli_name, one_of, ranged
+from nmtkit.checks import SEED_MAX, check_fields, check_language, cli_name, one_of, ranged
 from nmtkit.data.corpus import FIX, CorpusWriter, PieceTable
 from nmtkit.data.text import FilterCounts, FilterOptions, drop_reason, normalize
 from nmtkit.data.units import (
@@ -40,6 +39,7 @@ from nmtkit.fileio import (
     write_json,
 )
 from nmtkit.folders import check_format, claim_folder
+from nmtkit.version import FORMAT_VERSION, __version__
 
 log = logging.getLogger(__name__)
 SIDES = ("src", "tgt")
@@ -64,9 +64,15 @@ class PreprocessOptions:
     # A model folder whose units and sentencepiece models encode the text (for
     # fine-tuning it: nmtkit train --init-from); units and spm_* are then not used.
     from_model: Path | None = None
+    # Language codes of the two sides (en, de, pt-BR), recorded in the manifest and, by
+    # train, in the model folder (nmtkit serve's LibreTranslate API names models by them).
+    src_lang: str | None = None
+    tgt_lang: str | None = None
 
     def __post_init__(self):
         check_fields(self, cli_name)
+        check_language("--src-lang", self.src_lang)
+        check_language("--tgt-lang", self.tgt_lang)
         check_fields(self.filter, cli_name)
         if self.filter.min_len > self.filter.max_len:
             raise ConfigError(f"--min-len {self.filter.min_len} is more than --max-len "
@@ -205,8 +211,8 @@ def preprocess(opts: PreprocessOptions,
         for side in SIDES:
             tables[side].save(tmp / f"pieces.{side}.tsv")
         manifest = {
-            "format_version": nmtkit.FORMAT_VERSION,
-            "nmtkit_version": nmtkit.__version__,
+            "format_version": FORMAT_VERSION,
+            "nmtkit_version": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "inputs": {name: {"src": str(s), "tgt": str(t), "lines": line_counts[name]}
                        for name, s, t in splits},
@@ -223,6 +229,8 @@ def preprocess(opts: PreprocessOptions,
                           "tgt_model": files["tgt"]},
             "splits": {r.name: asdict(r) for r in reports},
             "pieces": {side: len(tables[side].pieces) for side in SIDES},
+            "languages": {side: code for side, code in (("src", opts.src_lang),
+                                                        ("tgt", opts.tgt_lang)) if code},
         }
         write_json(tmp / "manifest.json", manifest)
     return PreprocessReport(
@@ -276,6 +284,7 @@ class Manifest:
     tokenizer: TokenizerSpec
     splits: dict[str, dict]
     doc: dict
+    languages: dict[str, str] = field(default_factory=dict)  # "src"/"tgt" -> code, if given
 
     @property
     def folder(self) -> Path:
@@ -297,4 +306,8 @@ def load_manifest(data_dir: Path) -> Manifest:
     tokenizer = TokenizerSpec.from_json(doc["tokenizer"], str(path))
     if not isinstance(doc["splits"], dict) or "train" not in doc["splits"]:
         raise NmtkitError(f"{path}: damaged (no train split); {FIX}")
-    return Manifest(path, tokenizer, doc["splits"], doc)
+    languages = doc.get("languages") or {}
+    if not isinstance(languages, dict) or not all(
+            side in ("src", "tgt") and isinstance(code, str) for side, code in languages.items()):
+        raise NmtkitError(f"{path}: damaged (languages); {FIX}")
+    return Manifest(path, tokenizer, doc["splits"], doc, dict(languages))

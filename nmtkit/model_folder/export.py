@@ -19,11 +19,11 @@ from pathlib import Path
 
 import torch
 
-import nmtkit
 from nmtkit.errors import NmtkitError
 from nmtkit.fileio import atomic_dir, write_json
 from nmtkit.folders import MARKERS, claim_folder
 from nmtkit.model_folder.folder import ModelFolder
+from nmtkit.version import __version__
 
 FORMATS = ("ctranslate2",)
 QUANTIZATIONS = ("float32", "int8", "int8_float32", "bfloat16", "int8_bfloat16", "float16",
@@ -145,7 +145,7 @@ def export(model_dir: Path, out: Path, fmt: str = "ctranslate2",
             shutil.copy2(folder.path / name, staged / name)
         write_json(staged / MARKERS["ctranslate2"], {  # last: marks a whole export
             "format": fmt, "from": str(model_dir), "quantization": quantization,
-            "nmtkit_version": nmtkit.__version__})
+            "nmtkit_version": __version__})
     model = loaded.model
     return ExportReport(Path(out), (len(model.encoder.layers), len(model.decoder.layers)),
                         quantization)

@@ -31,7 +31,6 @@ from typing import Any
 
 import torch
 
-import nmtkit
 from nmtkit.config import Config, from_dict, load_yaml, save_yaml
 from nmtkit.data.preprocess import Manifest
 from nmtkit.data.units import Tokenizer, TokenizerSpec
@@ -53,6 +52,7 @@ from nmtkit.model_folder.tensors import (
     save_tensors,
 )
 from nmtkit.models.registry import REGISTRIES, Registry
+from nmtkit.version import FORMAT_VERSION, __version__
 
 TRAIN_STATE = "train_state.pt"  # what a resumed training reads
 
@@ -107,14 +107,15 @@ class ModelFolder:
         write_json(self.path / "tokenizer.json", spec.to_json())
         names.append("tokenizer.json")
         self.write_meta({
-            "format_version": nmtkit.FORMAT_VERSION,
-            "nmtkit_version": nmtkit.__version__,
+            "format_version": FORMAT_VERSION,
+            "nmtkit_version": __version__,
             "torch_version": torch.__version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "components": components,
             "plugins": plugin_provenance(components),
             "parameters": n_parameters,
             "data_dir": str(data_dir),
+            "languages": manifest.languages,
             "fingerprints": {name: file_fingerprint(self.path / name) for name in names},
         })
 
@@ -128,7 +129,7 @@ class ModelFolder:
     def save_weights(self, model: torch.nn.Module | dict, path: Path | None = None) -> None:
         """A model (or its state dict) as ``model.pt``, or as ``path`` in the same format."""
         state = model if isinstance(model, dict) else model.state_dict()
-        save_tensors({"format_version": nmtkit.FORMAT_VERSION, "model": state},
+        save_tensors({"format_version": FORMAT_VERSION, "model": state},
                      path or self.path / "model.pt")
 
     def save_train_state(self, state: dict) -> None:

@@ -35,11 +35,13 @@ class Meta:
     corpus: dict | None  # the training corpus of the last run: data_dir, fingerprint
     corpus_history: list[dict]  # the corpora of earlier runs, oldest first
     averaged: dict | None  # nmtkit average: from, steps, chosen_by
+    languages: dict[str, str]  # "src"/"tgt" -> language code, where preprocess was given one
 
 
 _TYPES = {"components": dict, "plugins": dict, "fingerprints": dict, "parameters": int,
           "steps": int, "epoch": int, "tgt_tokens": int, "train_seconds": (int, float),
-          "best_valid": dict, "corpus": dict, "corpus_history": list, "averaged": dict}
+          "best_valid": dict, "corpus": dict, "corpus_history": list, "averaged": dict,
+          "languages": dict}
 
 
 def load_meta(folder: Path) -> Meta:
@@ -70,4 +72,5 @@ def parse_meta(doc: object, path: Path) -> Meta:
         epoch=doc.get("epoch") or 0, tgt_tokens=doc.get("tgt_tokens") or 0,
         train_seconds=float(doc.get("train_seconds") or 0.0),
         best_valid=doc.get("best_valid"), corpus=doc.get("corpus"),
-        corpus_history=list(doc.get("corpus_history") or []), averaged=doc.get("averaged"))
+        corpus_history=list(doc.get("corpus_history") or []), averaged=doc.get("averaged"),
+        languages=dict(doc.get("languages") or {}))

@@ -82,3 +82,18 @@ class TranslateOptions:
         if self.attention_layer and self.attention == "off":
             raise ConfigError("--attention-layer: for --alignments, --attention-plots or "
                               "--jsonl-attention")
+
+
+def translate_options(**options) -> TranslateOptions:
+    """:class:`TranslateOptions` from keywords named as the fields of it and of its
+    :class:`SearchOptions` (``beam=5, n_best=3, precision="int8"``): the Python spelling of
+    ``nmtkit translate``'s options, checked the same way; an unknown keyword is a
+    ConfigError listing the valid ones."""
+    search_names = set(SearchOptions.__dataclass_fields__)
+    own_names = set(TranslateOptions.__dataclass_fields__) - {"search"}
+    unknown = sorted(set(options) - search_names - own_names)
+    if unknown:
+        raise ConfigError(f"unknown translate option {unknown[0]!r}; valid: "
+                          f"{', '.join(sorted(search_names | own_names))}")
+    search = SearchOptions(**{k: v for k, v in options.items() if k in search_names})
+    return TranslateOptions(search, **{k: v for k, v in options.items() if k in own_names})

@@ -48,7 +48,7 @@ def format_translation(t: Translation, index: int, n_best: int, fmt: str = "text
         }
         if attention:
             a = t.attention
-            obj["attention"] = None if a is None else _matrix(a.mean, index, on_warning)
+            obj["attention"] = None if a is None else attention_matrix(a.mean, index, on_warning)
             obj["alignment"] = None if a is None else pharaoh(t.alignment)
             obj["word_alignment"] = None if a is None else pharaoh(t.word_alignment)
         return json.dumps(obj, ensure_ascii=False) + "\n"
@@ -58,7 +58,7 @@ def format_translation(t: Translation, index: int, n_best: int, fmt: str = "text
     return one_line(t.text) + "\n"
 
 
-def _matrix(attention: BlockMap, index: int, on_warning: Callable[[str], None] | None
+def attention_matrix(attention: BlockMap, index: int, on_warning: Callable[[str], None] | None
             ) -> list[list[float]] | None:
     if attention.cells > JSONL_ATTENTION_CELLS:
         if on_warning is not None:

@@ -1,5 +1,12 @@
 """Translating text: normalise, split into units, decode, detokenise, keep the line order.
 
+The Python API (``from nmtkit import Translator``)::
+
+    translator = Translator.load("model", beam=5)  # the options of nmtkit translate
+    translator.translate(["A man rides a bike."])  # -> ["Ein Mann fährt Fahrrad."]
+    translator.translate_lines(lines)  # Translation objects: score, n-best, alignments
+    await translator.atranslate(lines)  # from async code, off the event loop
+
 Exactly one output line per input line: an empty (or whitespace-only) line gives an
 empty line; a line with more pieces than the model takes is split into pieces it can
 take, and their translations are joined (with a warning through ``on_warning``).
@@ -7,10 +14,13 @@ take, and their translations are joined (with a warning through ``on_warning``).
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
+from pathlib import Path
 from typing import NamedTuple
 
 import torch
@@ -18,7 +28,7 @@ import torch
 from nmtkit.data.text import normalize
 from nmtkit.device import resolve_device
 from nmtkit.errors import ConfigError
-from nmtkit.model_folder import LoadedModel
+from nmtkit.model_folder import LoadedModel, ModelFolder
 from nmtkit.precision import autocast, resolve_precision
 from nmtkit.search.compiled import CompileStats, CompileSwitch
 from nmtkit.search.options import Hypothesis
@@ -33,7 +43,7 @@ from nmtkit.translate.attention_maps import (
     attention_layers,
     attention_maps,
 )
-from nmtkit.translate.options import TranslateOptions
+from nmtkit.translate.options import TranslateOptions, translate_options
 from nmtkit.translate.quantize import int8_weights
 from nmtkit.translate.workers import WorkerPool
 
@@ -128,8 +138,12 @@ def _check_attention_layer(layer: int, model, device) -> None:
 
 
 class Translator:
+    """A loaded model and the options to translate with. Made by :meth:`load`; one call
+    translates at a time (calls from several threads wait their turn)."""
+
     def __init__(self, loaded: LoadedModel, opts: TranslateOptions,
                  on_warning: Callable[[str], None] | None = None):
+        self._lock = threading.Lock()
         self.loaded = loaded
         self.opts = opts
         self.max_src_len = loaded.config.model.max_src_len
@@ -150,6 +164,27 @@ class Translator:
         self.workers = resolve_workers(opts.workers, self.device)
         self._pool: WorkerPool | None = None
         self._stats = CompileStats()  # graphs compiled here and in the workers
+
+    @classmethod
+    def load(cls, model_dir: str | Path, on_warning: Callable[[str], None] | None = None,
+             **options) -> Translator:
+        """The model in ``model_dir`` (opened and checked as every command does), to
+        translate with ``options``: the options of ``nmtkit translate`` by their Python
+        names (``beam=5``, ``n_best=3``, ``precision="int8"``, ``device="cuda"``; see
+        :func:`nmtkit.translate.options.translate_options`). Warnings (a line split for
+        its length) go to ``on_warning``."""
+        opts = translate_options(**options)
+        loaded = ModelFolder.open(Path(model_dir)).load(resolve_device(opts.device))
+        return cls(loaded, opts, on_warning)
+
+    def translate(self, lines: list[str]) -> list[str]:
+        """Each line's best translation, in order: exactly one string per line."""
+        return [t.text for t in self.translate_lines(lines)]
+
+    async def atranslate(self, lines: list[str]) -> list[str]:
+        """:meth:`translate`, awaited from async code: it runs in a thread, so the event
+        loop goes on meanwhile."""
+        return await asyncio.to_thread(self.translate, lines)
 
     @property
     def compiled(self) -> bool:
@@ -222,6 +257,12 @@ class Translator:
         return [ids[i : i + n] for i in range(0, len(ids), n)]
 
     def translate_lines(self, lines: list[str]) -> list[Translation]:
+        """Each line's :class:`Translation` (text, score, n-best, pieces, and the attention
+        and alignments where the options ask for them), in order."""
+        with self._lock:
+            return self._translate_lines(list(lines))
+
+    def _translate_lines(self, lines: list[str]) -> list[Translation]:
         lm = self.loaded
         seqs: list[list[int]] = []
         owners: list[int] = []

@@ -40,7 +40,9 @@ def test_every_path_option_of_every_command_declares_what_it_is():
     for name, cmd in COMMANDS.items():
         declared = getattr(cmd.callback, "paths", None)
         assert declared is not None, f"nmtkit {name} is not registered through cli.paths.command"
-        paths = {p.name: p for p in cmd.params if element_type(p) is Path}
+        # a path option is typed Path, or given as NAME=PATH (declared named)
+        paths = {p.name: p for p in cmd.params if element_type(p) is Path
+                 or getattr(declared.get(p.name), "named", False)}
         assert sorted(declared) == sorted(paths), \
             f"nmtkit {name}: path options {sorted(paths)}, declared {sorted(declared)}"
         for pname, role in declared.items():
@@ -87,6 +89,8 @@ def invocations(w: dict[str, Path]) -> dict[str, list[dict]]:
                        "output": out / "hyp.txt", "alignments": out / "al.txt",
                        "attention_plots": out / "plots"}],
         "components": [{}],
+        # no outputs; every model folder is opened before the server starts
+        "serve": [{"model_dir": [w["model"]], "api_keys": c / "valid.src"}],
     }
 
 

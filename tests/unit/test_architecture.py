@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "nmtkit"
 
 # Floors, from the ground up; a unit is a top-level module or package of nmtkit.
 FLOORS = [
-    ["nmtkit", "errors", "moved"],
+    ["version", "errors", "moved"],
     ["checks", "fileio", "device", "presets"],
     ["folders", "config"],
     ["precision", "data"],
@@ -22,7 +22,8 @@ FLOORS = [
     ["model_folder", "scoring"],
     ["translate", "training"],
     ["plots"],
-    ["api"],
+    ["api", "nmtkit"],
+    ["serve"],
     ["cli"],
     ["__main__"],
 ]

@@ -1,0 +1,78 @@
+"""The models a server translates with: each a name, its languages (from the model folder,
+as ``preprocess --src-lang/--tgt-lang`` recorded them), the options it translates with by
+default, and a translator per set of request options (sharing the loaded weights)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from nmtkit.model_folder import LoadedModel, ModelFolder
+from nmtkit.translate.options import TranslateOptions
+from nmtkit.translate.translator import Translation, Translator
+
+TRANSLATORS_KEPT = 16  # option sets per model whose translators are kept
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """What a request may change: the search's beam, n-best and length penalty, and
+    whether to keep the attention (for alignments and heatmaps)."""
+
+    beam: int | None = None
+    n_best: int | None = None
+    length_penalty: float | None = None
+    attention: bool = False
+
+
+def model_spec(spec: str) -> tuple[str | None, Path]:
+    """``--model-dir``'s ``NAME=PATH`` (a name holds no ``/``) or ``PATH``."""
+    name, sep, path = spec.partition("=")
+    return (name, Path(path)) if sep and name and "/" not in name else (None, Path(spec))
+
+
+@dataclass
+class ServedModel:
+    name: str
+    loaded: LoadedModel
+    options: TranslateOptions  # the server's defaults
+    src_lang: str | None = None
+    tgt_lang: str | None = None
+    _translators: OrderedDict = field(default_factory=OrderedDict)
+
+    @classmethod
+    def load(cls, path: Path, name: str | None, options: TranslateOptions) -> ServedModel:
+        from nmtkit.device import resolve_device
+
+        folder = ModelFolder.open(path)
+        languages = folder.opened.languages
+        src, tgt = languages.get("src"), languages.get("tgt")
+        if name is None:
+            name = f"{src}-{tgt}" if src and tgt else Path(path).resolve().name
+        return cls(name, folder.load(resolve_device(options.device)), options, src, tgt)
+
+    def translator(self, request: RequestOptions) -> Translator:
+        """A translator with the server's options changed as the request asks."""
+        found = self._translators.get(request)
+        if found is None:
+            search = self.options.search
+            changes = {k: v for k, v in (("beam", request.beam), ("n_best", request.n_best),
+                                          ("length_penalty", request.length_penalty))
+                       if v is not None}
+            search = replace(search, **changes)  # checked by the caller already
+            opts = replace(self.options, search=search,
+                           attention="mean" if request.attention else "off")
+            found = self._translators[request] = Translator(self.loaded, opts)
+            while len(self._translators) > TRANSLATORS_KEPT:
+                self._translators.popitem(last=False)[1].close()
+        else:
+            self._translators.move_to_end(request)
+        return found
+
+    def translate(self, request: RequestOptions, lines: list[str]) -> list[Translation]:
+        return self.translator(request).translate_lines(lines)
+
+    def close(self) -> None:
+        for translator in self._translators.values():
+            translator.close()
