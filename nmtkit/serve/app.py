@@ -5,8 +5,10 @@
   ``api_key``), so LibreTranslate clients work unchanged;
 - ``POST /v1/translate``: the native API: n-best with scores, word alignments, attention,
   beam and length penalty within the server's limits;
-- ``GET /health`` (ready once the models are loaded), ``GET /metrics`` (Prometheus),
-  ``/docs`` and ``/openapi.json`` (the framework's).
+- ``GET /``: a page to translate with and see a line's attention as a heatmap
+  (``page.html``: plain HTML and a little JavaScript);
+- ``GET /v1/models``, ``GET /health`` (ready once the models are loaded), ``GET /metrics``
+  (Prometheus), ``/docs`` and ``/openapi.json`` (the framework's).
 
 Every refusal is one JSON object ``{"error": ...}`` naming the field or limit, never a
 traceback; a request is answered with exactly one result per line, in order.
@@ -18,11 +20,12 @@ import asyncio
 import json
 import time
 from collections.abc import Sequence
+from importlib import resources
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -34,6 +37,8 @@ from nmtkit.serve.metrics import Metrics
 from nmtkit.serve.models import RequestOptions, ServedModel
 from nmtkit.serve.options import ServeOptions
 from nmtkit.translate.output import attention_matrix
+
+PAGE = (resources.files("nmtkit.serve") / "page.html").read_text(encoding="utf-8")
 
 
 class TranslateRequest(BaseModel):
@@ -224,6 +229,17 @@ def create_app(server: Server) -> FastAPI:
         metrics.requests.labels(path, str(response.status_code)).inc()
         metrics.latency.labels(path).observe(time.perf_counter() - start)
         return response
+
+    @app.get("/", include_in_schema=False)
+    async def page():
+        """A page to translate with and see each line's attention."""
+        return HTMLResponse(PAGE)
+
+    @app.get("/v1/models")
+    async def models():
+        """The models served, with their languages where known."""
+        return [{"name": m.name, "source": m.src_lang, "target": m.tgt_lang}
+                for m in server.models.values()]
 
     @app.get("/health")
     async def health():
