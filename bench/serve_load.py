@@ -106,6 +106,13 @@ async def load(url: str, lines: list[str], clients: int, seconds: float, beam: i
             "ok": len(latencies), "failed": failed}
 
 
+def mean_batch(url: str) -> float:
+    """Lines per batch so far, from the server's metrics."""
+    m = dict(line.rsplit(" ", 1) for line in httpx.get(url + "/metrics").text.splitlines()
+             if line and not line.startswith("#"))
+    return float(m["nmtkit_batch_lines_sum"]) / max(float(m["nmtkit_batch_lines_count"]), 1)
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -141,8 +148,8 @@ def main() -> None:
               f"{last / second:.3f} | {max(samples):.0f} |")
         return
     print("| clients | batching | sentences/s | p50 ms | p95 ms | p99 ms | failed | "
-          "vs off |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+          "lines a batch | vs off |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for n in clients:
         rows = {}
         for mode, extra in (("off (--max-batch 1)", ["--max-batch", "1"]),
@@ -151,13 +158,14 @@ def main() -> None:
             try:
                 asyncio.run(load(url, lines, min(n, 4), 3, args.beam))  # warm-up
                 rows[mode] = asyncio.run(load(url, lines, n, args.seconds, args.beam))
+                rows[mode]["batch"] = mean_batch(url)
             finally:
                 stop(proc)
         base = rows["off (--max-batch 1)"]["sent"]
         for mode, r in rows.items():
             print(f"| {n} | {mode} | {r['sent']:.1f} | {r['p50'] * 1000:.0f} | "
                   f"{r['p95'] * 1000:.0f} | {r['p99'] * 1000:.0f} | {r['failed']} | "
-                  f"{r['sent'] / base:.2f}x |", flush=True)
+                  f"{r['batch']:.1f} | {r['sent'] / base:.2f}x |", flush=True)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,61 @@ class TranslateRequest(BaseModel):
                             "target pieces and </s>; columns: source pieces).")
 
 
+class ErrorBody(BaseModel):
+    """Every refusal: one message naming the field or the limit."""
+
+    error: str
+
+
+class Candidate(BaseModel):
+    text: str
+    score: float
+
+
+class NativeTranslation(BaseModel):
+    text: str
+    score: float
+    n_best: list[Candidate]
+    alignment: list[list[int]] | None = Field(
+        None, description="With alignments: (source word, target word) pairs.")
+    source_pieces: list[str] | None = None
+    target_pieces: list[str] | None = None
+    attention: list[list[float]] | None = Field(
+        None, description="With attention: rows the target pieces and </s>, columns the "
+        "source pieces; null for an empty line or past the cell limit.")
+
+
+class TranslateResponse(BaseModel):
+    model: str
+    translations: list[NativeTranslation]
+
+
+class Language(BaseModel):
+    code: str
+    name: str
+    targets: list[str]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    source: str | None
+    target: str | None
+
+
+class Health(BaseModel):
+    status: str
+    models: list[str]
+
+
+def _refusals(*codes: int) -> dict:
+    return {code: {"model": ErrorBody} for code in codes}
+
+
+# What any request may be answered besides its success: a body too large (413), an
+# internal failure (500), a full queue (503, on the translating routes).
+ANY = _refusals(413, 500)
+TRANSLATING = _refusals(400, 401, 403, 404, 413, 422, 500, 503)
+
 LT_TRANSLATE_SCHEMA = {"requestBody": {"content": {
     "application/json": {"schema": {
         "type": "object", "required": ["q", "source", "target"],
@@ -72,6 +127,14 @@ LT_TRANSLATE_SCHEMA = {"requestBody": {"content": {
                        "target": {"type": "string"}, "format": {"type": "string"},
                        "alternatives": {"type": "integer"},
                        "api_key": {"type": "string"}}}}}, "required": True}}
+
+
+LT_ANSWER = {"type": "object", "required": ["translatedText"], "properties": {
+    "translatedText": {"oneOf": [{"type": "string"},
+                                 {"type": "array", "items": {"type": "string"}}]},
+    "alternatives": {"type": "array"},
+    "detectedLanguage": {"type": "object", "properties": {
+        "confidence": {"type": "number"}, "language": {"type": "string"}}}}}
 
 
 class Server:
@@ -235,22 +298,22 @@ def create_app(server: Server) -> FastAPI:
         """A page to translate with and see each line's attention."""
         return HTMLResponse(PAGE)
 
-    @app.get("/v1/models")
+    @app.get("/v1/models", response_model=list[ModelInfo], responses=ANY)
     async def models():
         """The models served, with their languages where known."""
         return [{"name": m.name, "source": m.src_lang, "target": m.tgt_lang}
                 for m in server.models.values()]
 
-    @app.get("/health")
+    @app.get("/health", response_model=Health, responses=ANY)
     async def health():
         """Ready: the models are loaded."""
         return {"status": "ready", "models": list(server.models)}
 
-    @app.get("/metrics")
+    @app.get("/metrics", responses={200: {"content": {"text/plain": {}}}, **ANY})
     async def prometheus():
         return Response(metrics.render(), media_type=metrics.content_type)
 
-    @app.get("/languages")
+    @app.get("/languages", response_model=list[Language], responses=ANY)
     async def languages():
         """LibreTranslate's list: each source language and the targets it translates into."""
         found: dict[str, list[str]] = {}
@@ -260,7 +323,8 @@ def create_app(server: Server) -> FastAPI:
         return [{"code": code, "name": code, "targets": sorted(set(targets))}
                 for code, targets in sorted(found.items())]
 
-    @app.post("/translate", openapi_extra=LT_TRANSLATE_SCHEMA)
+    @app.post("/translate", openapi_extra=LT_TRANSLATE_SCHEMA, responses={
+        200: {"content": {"application/json": {"schema": LT_ANSWER}}}, **TRANSLATING})
     async def libretranslate(request: Request):
         """LibreTranslate's translate: ``q`` a string or a list of strings."""
         data = await form_or_json(request)
@@ -300,7 +364,8 @@ def create_app(server: Server) -> FastAPI:
             answer["detectedLanguage"] = {"confidence": 100.0, "language": detected}
         return answer
 
-    @app.post("/v1/translate")
+    @app.post("/v1/translate", response_model=TranslateResponse,
+              response_model_exclude_unset=True, responses=TRANSLATING)
     async def native(body: TranslateRequest, request: Request):
         """Translate ``q``: each line's best translation and score, the n best, and where
         asked, word alignments and attention."""

@@ -1,7 +1,14 @@
 """Dynamic batching across requests: the lines of concurrent requests wait in one queue
-and are translated together, a batch closing once it holds ``max_batch`` lines or
-``max_wait`` seconds after its first line came; while a batch is translated the next one
-gathers. Each request gets its own lines back, in order, one result per line.
+and are translated together. A batch keeps gathering while requests keep coming: it
+closes once it holds ``max_batch`` lines, or once ``max_wait`` seconds pass without a new
+request, or :data:`WAIT_CAP` times ``max_wait`` after its first. While a batch is
+translated the next one gathers. Each request gets its own lines back, in order, one
+result per line.
+
+Waiting for a pause rather than a fixed time after the first request matters to clients
+that send their next request as soon as they have an answer: their requests come back as
+a burst over a few milliseconds, and a batch cut at a fixed time after the first of them
+splits the burst in two, halving the batch.
 
 Requests that ask for different search options are translated in separate groups of the
 same batch (a key per option set). In float32 a line's translation does not depend on what
@@ -19,6 +26,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from nmtkit.serve.errors import busy
+
+WAIT_CAP = 8  # a batch waits at most this many times max_wait after its first request
 
 
 @dataclass
@@ -64,10 +73,11 @@ class Batcher:
     def _serve(self) -> None:
         while (first := self._jobs.get()) is not None:
             jobs, lines, stop = [first], len(first.lines), False
-            deadline = time.monotonic() + self.max_wait
+            cap = time.monotonic() + WAIT_CAP * self.max_wait
             while lines < self.max_batch:
+                wait = min(self.max_wait, cap - time.monotonic())
                 try:
-                    job = self._jobs.get(timeout=max(0.0, deadline - time.monotonic()))
+                    job = self._jobs.get(timeout=max(0.0, wait))
                 except queue.Empty:
                     break
                 if job is None:

@@ -19,8 +19,8 @@ class ServeOptions:
     port: int = ranged(8080, 0, 65535, help="Port to listen on (0: any free port).")
     max_batch: int = ranged(64, 1, 1 << 16, help="Lines translated together at most; 1 "
                             "turns batching across requests off.")
-    max_wait_ms: float = ranged(5.0, 0, 10_000, help="How long a batch waits for more "
-                                "lines after its first, in milliseconds.")
+    max_wait_ms: float = ranged(5.0, 0, 10_000, help="How long a batch waits for one more "
+                                "request, in milliseconds (and 8 times that at most in all).")
     max_queue: int = ranged(4096, 1, 1 << 24, help="Lines waiting at most; a request "
                             "that would pass it is answered 503 with Retry-After.")
     max_lines: int = ranged(256, 1, 1 << 20, help="Lines per request at most (413 past it).")
