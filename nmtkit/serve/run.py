@@ -46,9 +46,14 @@ def read_keys(path: Path | None) -> set[str] | None:
 def serve(models: Sequence[ServedModel], opts: ServeOptions,
           on_ready: Callable[[str], None] = lambda url: None) -> None:
     """Serve ``models`` until SIGTERM or Ctrl-C."""
+    import torch
+
     from nmtkit.serve.app import Server, create_app
 
-    server = Server(models, opts, read_keys(opts.api_keys))
+    keys = read_keys(opts.api_keys)
+    for model in models:  # forked before the server's threads start
+        model.start_process(torch.get_num_threads())
+    server = Server(models, opts, keys)
     app = create_app(server)
     if opts.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

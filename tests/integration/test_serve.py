@@ -245,3 +245,37 @@ def test_a_port_in_use_is_one_line(tiny_model):
             "or not an address of this machine)")
     finally:
         assert stop(running) == 0
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_dead_translation_process_is_an_error_answer_and_is_started_again(tiny_model):
+    running = start("-m", str(tiny_model))
+    try:
+        assert running.post("/v1/translate", json={"q": ["a b"]}).status_code == 200
+        [worker] = children(running.proc.pid)  # the model translates in its own process
+        os.kill(worker, signal.SIGKILL)
+        end = time.monotonic() + 30
+        answers = []
+        while time.monotonic() < end:  # until the dead process shows: an error, not a hang
+            r = running.post("/v1/translate", json={"q": ["a b"]})
+            answers.append(r.status_code)
+            if r.status_code != 200:
+                break
+        assert answers[-1] == 503 and "translation process died" in r.json()["error"]
+        r = running.post("/v1/translate", json={"q": LINES})
+        assert [t["text"] for t in r.json()["translations"]] == cli_lines(tiny_model, LINES)
+        assert children(running.proc.pid) not in ([], [worker])  # a new one
+    finally:
+        assert stop(running) == 0
