@@ -66,10 +66,12 @@ def serve(
 
         raise NmtkitError(f"nmtkit serve needs the serve extra ({e.name} is missing): pip "
                           "install 'nmtkit[serve]'") from None
-    models = load_models(model_dir, translate)
+    import torch
+
+    models = load_models(model_dir, translate, threads=torch.get_num_threads())
     for m in models:
         pair = f"{m.src_lang}->{m.tgt_lang}" if m.src_lang and m.tgt_lang else \
             "no languages recorded: /v1/translate only"
-        info(f"model {m.name}: {m.loaded.path} ({pair})")
+        info(f"model {m.name}: {m.path} ({pair})")
     run(models, opts, on_ready=lambda url: info(f"serving on {url} (Ctrl-C or SIGTERM "
                                                   "stops it)"))

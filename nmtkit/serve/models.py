@@ -1,28 +1,17 @@
 """The models a server translates with: each a name, its languages (from the model folder,
 as ``preprocess --src-lang/--tgt-lang`` recorded them), the options it translates with by
-default, and a translator per set of request options (sharing the loaded weights).
-
-On CPU a model translates in a process of its own, forked from the server once the model
-is loaded (:class:`nmtkit.translate.workers.WorkerPool`: the weights' pages are shared):
-the search's Python then never waits for the server's, nor the server's for the
-search's, as they would for the one interpreter lock of a single process. A translation
-process that dies is started again; the requests it was translating are answered with an
-error (503), not left hanging.
-"""
+default, and a translator per set of request options (sharing the loaded weights). On
+CPU a model translates in a process of its own (:mod:`nmtkit.serve.process`)."""
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from nmtkit.errors import NmtkitError
 from nmtkit.model_folder import LoadedModel, ModelFolder
-from nmtkit.serve.errors import busy
 from nmtkit.translate.options import TranslateOptions
 from nmtkit.translate.translator import Translation, Translator
-from nmtkit.translate.workers import WorkerPool
 
 TRANSLATORS_KEPT = 16  # option sets per model whose translators are kept
 
@@ -47,17 +36,19 @@ def model_spec(spec: str) -> tuple[str | None, Path]:
 @dataclass
 class ServedModel:
     name: str
-    loaded: LoadedModel
+    loaded: LoadedModel | None  # None: loaded in its translation process
     options: TranslateOptions  # the server's defaults
     src_lang: str | None = None
     tgt_lang: str | None = None
+    path: Path | None = None
     _translators: OrderedDict = field(default_factory=OrderedDict)
-    _pool: WorkerPool | None = None  # the translation process (CPU)
-    _pool_lock: threading.Lock = field(default_factory=threading.Lock)
-    restarts: int = 0  # translation processes started again after one died
+    process: object = None  # the TranslationProcess translating for it (CPU), if any
 
     @classmethod
-    def load(cls, path: Path, name: str | None, options: TranslateOptions) -> ServedModel:
+    def load(cls, path: Path, name: str | None, options: TranslateOptions,
+             threads: int | None = None) -> ServedModel:
+        """The model in ``path``; with ``threads`` on CPU, loaded and translated in a
+        process of its own with that many threads (this one only checks the folder)."""
         from nmtkit.device import resolve_device
 
         folder = ModelFolder.open(path)
@@ -65,7 +56,13 @@ class ServedModel:
         src, tgt = languages.get("src"), languages.get("tgt")
         if name is None:
             name = f"{src}-{tgt}" if src and tgt else Path(path).resolve().name
-        return cls(name, folder.load(resolve_device(options.device)), options, src, tgt)
+        device = resolve_device(options.device)
+        if threads is None or device.type != "cpu":
+            return cls(name, folder.load(device), options, src, tgt, Path(path))
+        from nmtkit.serve.process import TranslationProcess
+
+        return cls(name, None, options, src, tgt, Path(path),
+                   process=TranslationProcess(path, name, options, threads))
 
     def translator(self, request: RequestOptions) -> Translator:
         """A translator with the server's options changed as the request asks."""
@@ -89,38 +86,18 @@ class ServedModel:
         """Translate in this process (the translation process calls this)."""
         return self.translator(request).translate_lines(lines)
 
-    def start_process(self, threads: int) -> None:
-        """Translate in a process of its own from now on (CPU), forked now: call it before
-        the server starts its threads."""
-        if self.loaded.model is None or next(self.loaded.model.parameters()).is_cuda:
-            return
-        self._threads = threads
-        self._pool = WorkerPool(self.translate_here, 1, threads)
-        self._pool.result(self._pool.submit(RequestOptions(), []))  # forked here, now
-
     def translate(self, request: RequestOptions, lines: list[str]) -> list[Translation]:
-        """``lines`` translated with the request's options: in the translation process,
-        if there is one. If it dies, it is started again and the lines are refused."""
-        pool = self._pool
-        if pool is None:
+        """``lines`` translated with the request's options, in the model's translation
+        process if it has one."""
+        if self.process is None:
             return self.translate_here(request, lines)
-        try:
-            return pool.result(pool.submit(request, lines))
-        except NmtkitError:
-            with self._pool_lock:
-                if self._pool is pool:  # not restarted by another batch already
-                    pool.close(now=True)
-                    self._pool = WorkerPool(self.translate_here, 1, self._threads)
-                    self.restarts += 1
-            raise busy(f"model {self.name}: its translation process died (killed, perhaps "
-                       "out of memory) and was started again; send the request again") \
-                from None
+        return self.process.translate(request, lines)
 
     def pids(self) -> list[int]:
-        return [] if self._pool is None else self._pool.pids()
+        return [] if self.process is None else self.process.pids()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close(now=True)
+        if self.process is not None:
+            self.process.close()
         for translator in self._translators.values():
             translator.close()

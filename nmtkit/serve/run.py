@@ -19,12 +19,14 @@ from nmtkit.serve.options import ServeOptions
 from nmtkit.translate.options import TranslateOptions
 
 
-def load_models(specs: Sequence[str], options: TranslateOptions) -> list[ServedModel]:
-    """The models of ``--model-dir [NAME=]PATH`` options, each under a distinct name."""
+def load_models(specs: Sequence[str], options: TranslateOptions,
+                threads: int | None = None) -> list[ServedModel]:
+    """The models of ``--model-dir [NAME=]PATH`` options, each under a distinct name; with
+    ``threads``, each translating in a process of its own (CPU)."""
     models: list[ServedModel] = []
     for spec in specs:
         name, path = model_spec(spec)
-        model = ServedModel.load(path, name, options)
+        model = ServedModel.load(path, name, options, threads)
         if any(m.name == model.name for m in models):
             raise NmtkitError(f"--model-dir {spec}: a second model named {model.name!r}; "
                               "name each: --model-dir NAME=PATH")
@@ -46,14 +48,9 @@ def read_keys(path: Path | None) -> set[str] | None:
 def serve(models: Sequence[ServedModel], opts: ServeOptions,
           on_ready: Callable[[str], None] = lambda url: None) -> None:
     """Serve ``models`` until SIGTERM or Ctrl-C."""
-    import torch
-
     from nmtkit.serve.app import Server, create_app
 
-    keys = read_keys(opts.api_keys)
-    for model in models:  # forked before the server's threads start
-        model.start_process(torch.get_num_threads())
-    server = Server(models, opts, keys)
+    server = Server(models, opts, read_keys(opts.api_keys))
     app = create_app(server)
     if opts.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

@@ -248,14 +248,16 @@ def test_a_port_in_use_is_one_line(tiny_model):
 
 
 def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid``."""
+    """The translation processes of the server ``pid``: its children started by
+    multiprocessing's spawn (not its resource tracker)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(fields[1]) == pid:
+        if int(fields[1]) == pid and b"spawn_main" in cmdline:
             found.append(int(stat.parent.name))
     return found
 
