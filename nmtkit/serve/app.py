@@ -144,9 +144,11 @@ class Server:
                  keys: set[str] | None = None):
         self.models = {m.name: m for m in models}
         self.opts, self.keys, self.metrics = opts, keys, Metrics()
+        self.in_flight = 0  # translation requests being handled (the event loop counts)
         self.batchers = {
             m.name: Batcher(m.translate, opts.max_batch, opts.max_wait_ms / 1000,
-                            opts.max_queue, self.metrics.batch.observe)
+                            opts.max_queue, self.metrics.batch.observe,
+                            lambda: self.in_flight)
             for m in models}
         self.metrics.queue.set_function(lambda: sum(b.waiting for b in self.batchers.values()))
 
@@ -281,12 +283,17 @@ def create_app(server: Server) -> FastAPI:
     @app.middleware("http")
     async def timed(request: Request, call_next):
         start = time.perf_counter()
+        translating = request.url.path in ("/translate", "/v1/translate")
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > server.opts.max_body):
             metrics.errors.labels("too_large").inc()
             return JSONResponse({"error": f"body: more than this server takes "
                                           f"({server.opts.max_body} bytes, --max-body)"}, 413)
-        response = await call_next(request)
+        server.in_flight += translating
+        try:
+            response = await call_next(request)
+        finally:
+            server.in_flight -= translating
         route = request.scope.get("route")
         path = getattr(route, "path", "other")
         metrics.requests.labels(path, str(response.status_code)).inc()

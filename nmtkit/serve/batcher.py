@@ -1,9 +1,10 @@
 """Dynamic batching across requests: the lines of concurrent requests wait in one queue
 and are translated together. A batch keeps gathering while requests keep coming: it
 closes once it holds ``max_batch`` lines, or once ``max_wait`` seconds pass without a new
-request, or :data:`WAIT_CAP` times ``max_wait`` after its first. While a batch is
-translated the next one gathers. Each request gets its own lines back, in order, one
-result per line.
+request, or :data:`WAIT_CAP` times ``max_wait`` after its first; and at once when no other
+request is in the server (``in_flight``), so a lone client never waits for company.
+While a batch is translated the next one gathers. Each request gets its own lines back,
+in order, one result per line.
 
 Waiting for a pause rather than a fixed time after the first request matters to clients
 that send their next request as soon as they have an answer: their requests come back as
@@ -43,8 +44,11 @@ class Batcher:
 
     def __init__(self, translate: Callable[[Hashable, list[str]], list], max_batch: int,
                  max_wait: float, max_queue: int,
-                 on_batch: Callable[[int], None] = lambda n: None):
+                 on_batch: Callable[[int], None] = lambda n: None,
+                 in_flight: Callable[[], int] | None = None):
         self.translate = translate
+        # requests the server holds now (None: always worth waiting for more)
+        self.in_flight = in_flight
         self.max_batch, self.max_wait, self.max_queue = max_batch, max_wait, max_queue
         self.on_batch = on_batch
         self._jobs: queue.Queue[Job | None] = queue.Queue()
@@ -75,6 +79,8 @@ class Batcher:
             jobs, lines, stop = [first], len(first.lines), False
             cap = time.monotonic() + WAIT_CAP * self.max_wait
             while lines < self.max_batch:
+                if self.in_flight is not None and self.in_flight() <= len(jobs):
+                    break  # no one else to wait for
                 wait = min(self.max_wait, cap - time.monotonic())
                 try:
                     job = self._jobs.get(timeout=max(0.0, wait))

@@ -86,3 +86,12 @@ def test_a_request_whose_client_left_is_not_translated():
     assert all("gone" not in lines for _, lines in record.calls)
     batcher.close()
     assert batcher.waiting == 0
+
+
+def test_a_lone_request_does_not_wait_for_company():
+    """With no other request in the server, a batch closes at once instead of waiting
+    max_wait (here 30 s) for more."""
+    batcher = Batcher(Recorder(), max_batch=100, max_wait=30.0, max_queue=100,
+                      in_flight=lambda: 1)
+    assert batcher.submit(["x"], "k").result(timeout=10) == [("k", "x")]
+    batcher.close()
