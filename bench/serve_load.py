@@ -1,8 +1,8 @@
 """nmtkit serve under load, on loopback: sentences/s and latency with batching across
 requests, against the same server with batching off (``--max-batch 1``, which for
 one-sentence requests is LibreTranslate's one-text-at-a-time), for several numbers of
-concurrent clients, in one run. Optionally a soak: resident memory of the server over a
-long run, sampled every second, and failed requests.
+concurrent clients, in one run. Optionally a soak: resident memory of the server and its
+translation processes over a long run, sampled every second, and failed requests.
 
 Each client sends one-sentence requests (the lines of ``--input``, in turn) to
 ``POST /v1/translate`` and waits for each answer before sending the next; every loop is
@@ -114,10 +114,25 @@ def mean_batch(url: str) -> float:
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of the server and its translation processes (its children)."""
+    pids = [pid] + [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat")
+                    if _parent(stat) == pid]
+    total = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def _parent(stat: Path) -> int:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
 
 
 def main() -> None:

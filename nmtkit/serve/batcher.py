@@ -1,8 +1,9 @@
 """Dynamic batching across requests: the lines of concurrent requests wait in one queue
 and are translated together. A batch keeps gathering while requests keep coming: it
 closes once it holds ``max_batch`` lines, or once ``max_wait`` seconds pass without a new
-request, or :data:`WAIT_CAP` times ``max_wait`` after its first; and at once when no other
-request is in the server (``in_flight``), so a lone client never waits for company.
+request, or :data:`WAIT_CAP` times ``max_wait`` after its first; and at once when the last
+batch held one request and no other request is in the server (``in_flight``), so a lone
+client never waits for company.
 While a batch is translated the next one gathers. Each request gets its own lines back,
 in order, one result per line.
 
@@ -49,6 +50,7 @@ class Batcher:
         self.translate = translate
         # requests the server holds now (None: always worth waiting for more)
         self.in_flight = in_flight
+        self._last_requests = 0  # requests in the last batch
         self.max_batch, self.max_wait, self.max_queue = max_batch, max_wait, max_queue
         self.on_batch = on_batch
         self._jobs: queue.Queue[Job | None] = queue.Queue()
@@ -79,7 +81,8 @@ class Batcher:
             jobs, lines, stop = [first], len(first.lines), False
             cap = time.monotonic() + WAIT_CAP * self.max_wait
             while lines < self.max_batch:
-                if self.in_flight is not None and self.in_flight() <= len(jobs):
+                if (self.in_flight is not None and self._last_requests <= 1
+                        and self.in_flight() <= len(jobs)):
                     break  # no one else to wait for
                 wait = min(self.max_wait, cap - time.monotonic())
                 try:
@@ -97,6 +100,7 @@ class Batcher:
 
     def _run(self, jobs: list[Job]) -> None:
         live = [j for j in jobs if j.future.set_running_or_notify_cancel()]
+        self._last_requests = len(jobs)
         self.on_batch(sum(len(j.lines) for j in live))
         groups: dict[Hashable, list[Job]] = {}
         for job in live:
