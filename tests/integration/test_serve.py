@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -219,16 +220,23 @@ def test_api_keys_and_a_full_queue(tiny_model, tmp_path):
 
 
 def test_sigterm_answers_what_is_in_flight_and_exits_0(tiny_model):
-    running = start("-m", str(tiny_model), "--max-wait-ms", "300")
-    with ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(running.post, "/v1/translate", json={"q": LINES})
-        # the request is in: it is queued once the server counts it
-        end = time.monotonic() + 30
-        while time.monotonic() < end and "nmtkit_queue_lines 0.0" in running.get(
-                "/metrics").text:
-            pass
-        running.proc.send_signal(signal.SIGTERM)
-        response = pending.result(timeout=60)
+    running = start("-m", str(tiny_model))
+    [worker] = children(running.proc.pid)
+    os.kill(worker, signal.SIGSTOP)  # the translation process holds the request...
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(running.post, "/v1/translate", json={"q": LINES})
+            end = time.monotonic() + 30  # ...once the server has queued it
+            while time.monotonic() < end and "nmtkit_queue_lines 0.0" in running.get(
+                    "/metrics").text:
+                pass
+            assert not pending.done()
+            running.proc.send_signal(signal.SIGTERM)  # while it is in flight
+            os.kill(worker, signal.SIGCONT)
+            response = pending.result(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGCONT)
     assert response.status_code == 200
     assert [t["text"] for t in response.json()["translations"]] == cli_lines(tiny_model, LINES)
     assert running.proc.wait(timeout=60) == 0
