@@ -128,3 +128,10 @@ def check_language(flag: str, code: str | None) -> None:
     if code is not None and not LANGUAGE_CODE.fullmatch(code):
         raise ConfigError(f"{flag}: {code!r} is not a language code (two or three letters, "
                           "optionally a region or script: en, pt-BR, zh_Hant)")
+
+
+def split_named(spec: str) -> tuple[str | None, str]:
+    """An option value ``NAME=PATH`` as (NAME, PATH), or ``PATH`` as (None, PATH); a name
+    holds no ``/``, so a path with ``=`` in it stays whole."""
+    name, sep, path = spec.partition("=")
+    return (name, path) if sep and name and "/" not in name else (None, spec)

@@ -48,6 +48,7 @@ def check_paths(roles: dict[str, Role], values: dict) -> None:
     """Before a command runs: every model folder it reads is opened (checked whole and
     unchanged since training), and every output is claimed against its inputs and other
     outputs. Raises a one-line NmtkitError naming the file or option."""
+    from nmtkit.checks import split_named
     from nmtkit.folders import claim_file, claim_folder
     from nmtkit.model_folder import ModelFolder
 
@@ -56,7 +57,7 @@ def check_paths(roles: dict[str, Role], values: dict) -> None:
         value = list(value) if isinstance(value, (list, tuple)) else \
             ([] if value is None else [value])
         if getattr(roles[name], "named", False):
-            value = [_unnamed(str(v)) for v in value]
+            value = [split_named(str(v))[1] for v in value]
         return [Path(v) for v in value]
 
     inputs = [p for name, role in roles.items() if isinstance(role, Reads) for p in given(name)]
@@ -73,12 +74,6 @@ def check_paths(roles: dict[str, Role], values: dict) -> None:
         else:
             claim_folder(path, role.kind, role.flag, others,
                          overwrite=bool(values.get("overwrite")), resume=role.resume)
-
-
-def _unnamed(spec: str) -> str:
-    """The path of ``NAME=PATH`` (a name holds no ``/``), or ``spec`` itself."""
-    name, sep, path = spec.partition("=")
-    return path if sep and name and "/" not in name else spec
 
 
 def command(app: typer.Typer, name: str, *, func: Callable, paths: dict[str, Role],

@@ -30,7 +30,6 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from nmtkit.errors import ConfigError
-from nmtkit.search.options import SearchOptions
 from nmtkit.serve.batcher import Batcher
 from nmtkit.serve.errors import Refusal, bad_request, invalid, too_large
 from nmtkit.serve.metrics import Metrics
@@ -182,16 +181,13 @@ class Server:
         ``nmtkit translate`` checks them."""
         if beam is not None and not 1 <= beam <= self.opts.max_beam:
             raise invalid(f"beam: {beam} is outside 1..{self.opts.max_beam} (--max-beam)")
+        request = RequestOptions(beam, n_best, length_penalty, attention)
         try:
-            base = next(iter(self.models.values())).options.search
-            changes = {k: v for k, v in (("beam", beam), ("n_best", n_best),
-                                          ("length_penalty", length_penalty))
-                       if v is not None}
-            SearchOptions(**{**vars(base), **changes})
+            request.search(next(iter(self.models.values())).options.search)
         except ConfigError as e:
             raise invalid(str(e).replace("--n-best", "n_best").replace("--beam", "beam")
                           .replace("--length-penalty", "length_penalty")) from None
-        return RequestOptions(beam, n_best, length_penalty, attention)
+        return request
 
     async def translate(self, model: ServedModel, lines: list[str], request: RequestOptions):
         future = self.batchers[model.name].submit(lines, request)
@@ -240,12 +236,11 @@ async def form_or_json(request: Request) -> dict:
     return {k: v if k == "q" and len(v) > 1 else v[0] for k, v in fields.items()}
 
 
-def _text(data: dict, name: str, required: bool = True) -> str | None:
+def _text(data: dict, name: str) -> str:
+    """The string field ``name`` of a LibreTranslate request."""
     value = data.get(name)
     if value is None:
-        if required:
-            raise invalid(f"{name}: missing")
-        return None
+        raise invalid(f"{name}: missing")
     if not isinstance(value, str):
         raise invalid(f"{name}: expected a string")
     return value

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nmtkit.model_folder import LoadedModel, ModelFolder
+from nmtkit.search.options import SearchOptions
 from nmtkit.translate.options import TranslateOptions
 from nmtkit.translate.translator import Translation, Translator
 
@@ -26,11 +27,13 @@ class RequestOptions:
     length_penalty: float | None = None
     attention: bool = False
 
-
-def model_spec(spec: str) -> tuple[str | None, Path]:
-    """``--model-dir``'s ``NAME=PATH`` (a name holds no ``/``) or ``PATH``."""
-    name, sep, path = spec.partition("=")
-    return (name, Path(path)) if sep and name and "/" not in name else (None, Path(spec))
+    def search(self, base: SearchOptions) -> SearchOptions:
+        """``base`` with the request's changes, checked as ``nmtkit translate`` checks
+        them (a ConfigError naming the option)."""
+        changes = {k: v for k, v in (("beam", self.beam), ("n_best", self.n_best),
+                                      ("length_penalty", self.length_penalty))
+                   if v is not None}
+        return replace(base, **changes)
 
 
 @dataclass
@@ -68,12 +71,7 @@ class ServedModel:
         """A translator with the server's options changed as the request asks."""
         found = self._translators.get(request)
         if found is None:
-            search = self.options.search
-            changes = {k: v for k, v in (("beam", request.beam), ("n_best", request.n_best),
-                                          ("length_penalty", request.length_penalty))
-                       if v is not None}
-            search = replace(search, **changes)  # checked by the caller already
-            opts = replace(self.options, search=search,
+            opts = replace(self.options, search=request.search(self.options.search),
                            attention="mean" if request.attention else "off")
             found = self._translators[request] = Translator(self.loaded, opts)
             while len(self._translators) > TRANSLATORS_KEPT:
@@ -92,9 +90,6 @@ class ServedModel:
         if self.process is None:
             return self.translate_here(request, lines)
         return self.process.translate(request, lines)
-
-    def pids(self) -> list[int]:
-        return [] if self.process is None else self.process.pids()
 
     def close(self) -> None:
         if self.process is not None:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import uvicorn
 
+from nmtkit.checks import split_named
 from nmtkit.errors import NmtkitError
-from nmtkit.serve.models import ServedModel, model_spec
+from nmtkit.serve.models import ServedModel
 from nmtkit.serve.options import ServeOptions
 from nmtkit.translate.options import TranslateOptions
 
@@ -25,8 +26,8 @@ def load_models(specs: Sequence[str], options: TranslateOptions,
     ``threads``, each translating in a process of its own (CPU)."""
     models: list[ServedModel] = []
     for spec in specs:
-        name, path = model_spec(spec)
-        model = ServedModel.load(path, name, options, threads)
+        name, path = split_named(spec)
+        model = ServedModel.load(Path(path), name, options, threads)
         if any(m.name == model.name for m in models):
             raise NmtkitError(f"--model-dir {spec}: a second model named {model.name!r}; "
                               "name each: --model-dir NAME=PATH")

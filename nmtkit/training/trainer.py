@@ -7,11 +7,10 @@ display on a terminal and as plain log lines otherwise.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -34,16 +33,16 @@ from nmtkit.model_folder.fit import (
 from nmtkit.model_folder.metrics_log import MetricsLog, keep_until
 from nmtkit.model_folder.tensors import load_tensors
 from nmtkit.models.registry import REGISTRIES
-from nmtkit.precision import autocast, resolve_precision
+from nmtkit.precision import resolve_precision
 from nmtkit.training import distributed
 from nmtkit.training.fine_tune import init_from
 from nmtkit.training.interrupts import StopRequests
-from nmtkit.training.loss import token_loss
 from nmtkit.training.memory import release_free_memory
-from nmtkit.training.optim import Schedule, build_optimizer, teacher_forcing_ratio
+from nmtkit.training.optim import Schedule, build_optimizer
 from nmtkit.training.reports import StartReport, StepReport, TrainCallbacks, TrainResult
 from nmtkit.training.resume import capture, check_resumable, restore, rng_state
 from nmtkit.training.state import Clock, TrainState, Window
+from nmtkit.training.step import Stepper, Update
 from nmtkit.training.validate import ValidBook, validate
 
 log = logging.getLogger(__name__)
@@ -74,15 +73,6 @@ def check_components(config: Config) -> None:
         spec = getattr(config.model, key)
         if spec is not None or key in ("encoder", "decoder"):
             resolve(registry, spec, f"config.model.{key}")
-
-
-@dataclass
-class Update:
-    """One optimizer step's outcome."""
-
-    loss: torch.Tensor | None  # summed over the step's target tokens; None: skipped
-    tokens: int  # target tokens of the step (all processes)
-    overflow: bool = False  # fp16: the gradient scaler skipped it and lowered its scale
 
 
 def valid_metric(config: Config, has_valid: bool) -> str:
@@ -130,6 +120,9 @@ class Trainer:
         if self.resuming:
             self._resume()
         self.net = self._wrapped()
+        self.stepper = Stepper(self.net, self.model, self.optimizer, self.schedule,
+                               self.scaler, self.dist, self.device, self.precision, tc,
+                               self.train_data)
 
     def _load_data(self) -> None:
         self.src_vocab, self.tgt_vocab = _vocabs(self.data_dir)
@@ -381,60 +374,8 @@ class Trainer:
         log.info("%s", self.stopped_early)
         return True
 
-    def _tokens(self, group: list) -> int:
-        """Target tokens (EOS included) of the batches in ``group``."""
-        lengths = self.train_data.tgt.lengths
-        return sum(int(lengths[idx].sum()) + len(idx) for idx in group)
-
     def _optimizer_step(self, group: list) -> Update:
-        """Forward and backward over this process's share of ``group`` (gradients summed
-        over all its batches and processes, normalised by their total target tokens), clip,
-        and update; skipped when the loss or the gradient is NaN or infinite."""
-        tc = self.config.train
-        mine = group[self.dist.rank :: self.dist.world]
-        n_tok = self._tokens(group)
-        ratio = teacher_forcing_ratio(self.state.step, tc)
-        self.optimizer.zero_grad(set_to_none=True)
-        total = torch.zeros((), device=self.device)
-        for i, idx in enumerate(mine):
-            batch = self.train_data.collate(idx).to(self.device)
-            # DDP averages the gradients of the processes when the last batch's are ready
-            sync = self.net is self.model or i == len(mine) - 1
-            with contextlib.nullcontext() if sync else self.net.no_sync():
-                with autocast(self.precision, self.device):
-                    out = self.net(batch.src, batch.src_lengths, batch.tgt_in, ratio)
-                loss = token_loss(out.scores.float(), batch.tgt_out, tc.label_smoothing)
-                if out.aux_loss is not None:
-                    loss = loss + out.aux_loss.float()
-                share = loss / n_tok
-                if self.dist.active:  # undo DDP's average: a sum over the processes
-                    share = share * self.dist.world
-                self.scaler.scale(share).backward()
-            total = total + loss.detach()
-        if self.dist.active:
-            total = torch.tensor(self.dist.sum([float(total)], self.device)[0])
-        if not bool(torch.isfinite(total)):
-            self.optimizer.zero_grad(set_to_none=True)
-            return Update(None, n_tok)
-        self.scaler.unscale_(self.optimizer)
-        finite = True
-        if tc.clip_norm > 0:
-            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.clip_norm)
-            finite = bool(torch.isfinite(norm))
-        if not self.scaler.is_enabled():
-            if not finite:
-                self.optimizer.zero_grad(set_to_none=True)
-                return Update(None, n_tok)
-            self.schedule.set(self.state.step + 1)
-            self.optimizer.step()
-            return Update(total, n_tok)
-        # fp16: the scaler skips the update where the gradient overflowed (found while
-        # unscaling, whether or not it was clipped) and lowers its scale
-        scale = self.scaler.get_scale()
-        self.schedule.set(self.state.step + 1)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        return Update(total, n_tok, overflow=self.scaler.get_scale() < scale)
+        return self.stepper.step(group, self.state.step)
 
     def _skipped_update(self) -> None:
         """Count an update skipped for a NaN or infinite loss or gradient; too many in a row

@@ -3,7 +3,7 @@
 The Python API (``from nmtkit import Translator``)::
 
     translator = Translator.load("model", beam=5)  # the options of nmtkit translate
-    translator.translate(["A man rides a bike."])  # -> ["Ein Mann fährt Fahrrad."]
+    translator.translate(["A man rides a bike."])  # one string per line
     translator.translate_lines(lines)  # Translation objects: score, n-best, alignments
     await translator.atranslate(lines)  # from async code, off the event loop
 

@@ -63,16 +63,24 @@ def _call(*args):
     return _worker["target"](*args)
 
 
+class WorkerDied(NmtkitError):
+    """A worker process died (killed, perhaps out of memory)."""
+
+
 class WorkerPool:
     """``workers`` processes with ``threads`` threads each, calling ``target`` (a function
     or bound method of an object the parent holds, inherited through the fork; the calls'
-    arguments and results are pickled)."""
+    arguments and results are pickled).
 
-    def __init__(self, target: Callable, workers: int, threads: int):
+    ``start="spawn"`` starts fresh interpreters instead, for a parent that has computed
+    with more than one thread (a forked child's OpenMP pool then hangs unless it uses one
+    thread); ``target`` must then be a module-level function, pickled by name."""
+
+    def __init__(self, target: Callable, workers: int, threads: int, start: str = "fork"):
         self.workers = workers
         self.threads = threads
         self._pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("fork"), initializer=_start,
+            workers, mp_context=multiprocessing.get_context(start), initializer=_start,
             initargs=(target, threads, os.getpid()))
 
     def submit(self, *args) -> Future:
@@ -116,9 +124,9 @@ class WorkerPool:
 WHAT_TO_DO = "try fewer --workers or a smaller --batch-size"
 
 
-def _died() -> NmtkitError:
-    return NmtkitError(f"a --workers process died (killed, perhaps out of memory); "
-                       f"{WHAT_TO_DO}")
+def _died() -> WorkerDied:
+    return WorkerDied(f"a --workers process died (killed, perhaps out of memory); "
+                      f"{WHAT_TO_DO}")
 
 
 def _out_of_memory() -> NmtkitError:

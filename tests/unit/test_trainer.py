@@ -275,14 +275,16 @@ def test_an_interrupted_run_stops_after_a_checkpoint(data_dir, tmp_path):
 
 def nan_losses(monkeypatch, bad_calls: set[int]):
     """token_loss gives NaN on the listed calls (1-based), the real loss otherwise."""
-    real, calls = trainer_module.token_loss, []
+    import nmtkit.training.step as step_module
+
+    real, calls = step_module.token_loss, []
 
     def loss(*args, **kw):
         calls.append(1)
         value = real(*args, **kw)
         return value * float("nan") if len(calls) in bad_calls else value
 
-    monkeypatch.setattr(trainer_module, "token_loss", loss)
+    monkeypatch.setattr(step_module, "token_loss", loss)
 
 
 def test_a_nan_loss_skips_its_update_with_a_warning(data_dir, tmp_path, monkeypatch, caplog):
