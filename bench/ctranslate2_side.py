@@ -50,20 +50,23 @@ def main() -> None:
         print(f"| {engine} | {layout} | {precision} | {beam} | {len(lines) / seconds:.1f} | "
               f"{n_pieces / seconds:,.0f} | {bleu:.2f} |", flush=True)
 
-    for precision in ("fp32", "int8"):
-        for workers in (1, threads):
-            layout = f"{workers} x {threads // workers}"
-            for beam in map(int, args.beams.split(",")):
-                translator = Translator(loaded, TranslateOptions(
-                    SearchOptions(beam=beam, max_len=MAX_LEN), batch_size=args.batch_size,
-                    chunk_size=len(lines), compile="off", precision=precision,
-                    workers=workers))
-                with translator:
-                    seconds, result = best_of(lambda t=translator: t.translate_lines(lines),
-                                              args.repeats)
-                texts = [t.text for t in result]
-                n = sum(len(loaded.tgt_tokenizer.encode(t)) for t in texts)
-                row("nmtkit", layout, precision, beam, seconds, texts, n)
+    # The defaults (precision auto, workers auto, compile auto), then each precision and
+    # layout by name.
+    runs = [("auto", 0, "auto")] + [(p, w, "off") for p in ("fp32", "int8")
+                                    for w in (1, threads)]
+    for precision, workers, compile_mode in runs:
+        layout = "defaults" if workers == 0 else f"{workers} x {threads // workers}"
+        for beam in map(int, args.beams.split(",")):
+            translator = Translator(loaded, TranslateOptions(
+                SearchOptions(beam=beam, max_len=MAX_LEN), batch_size=args.batch_size,
+                chunk_size=len(lines), compile=compile_mode, precision=precision,
+                workers=workers))
+            with translator:
+                seconds, result = best_of(lambda t=translator: t.translate_lines(lines),
+                                          args.repeats)
+            texts = [t.text for t in result]
+            n = sum(len(loaded.tgt_tokenizer.encode(t)) for t in texts)
+            row("nmtkit", layout, translator.precision, beam, seconds, texts, n)
     for compute_type, precision in (("float32", "fp32"), ("int8", "int8")):
         for inter in (1, threads):
             engine = ctranslate2.Translator(str(out), device="cpu", compute_type=compute_type,

@@ -2,7 +2,7 @@
 
 First the machine: the best throughput of large matrix products (2048 x 2048 x 2048 and
 the output-layer shape 320 x 512 x 8192) in float32 and bfloat16 (``torch.mm``) and int8
-(PyTorch's dynamic int8 linear, the kernel ``--precision int8`` runs), with this process's
+(``torch._int_mm``, the int32-accumulating product ``--precision int8`` runs), with this process's
 threads. Then decoding: the matrix-product FLOPs one eager pass over the input performs
 (``torch.utils.flop_counter``, counted in float32 in one process; the encoder's fused
 recurrent kernel is not counted, so the fraction is a lower bound), divided by the seconds
@@ -22,7 +22,6 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from nmtkit.model_folder import ModelFolder
 from nmtkit.search.options import SearchOptions
-from nmtkit.translate.quantize import int8_weights
 from nmtkit.translate.translator import TranslateOptions, Translator
 
 SHAPES = ((2048, 2048, 2048), (320, 512, 8192))
@@ -40,14 +39,12 @@ def gemm_gflops(precision: str) -> float:
     for m, k, n in SHAPES:
         x = torch.randn(m, k)
         w = torch.randn(n, k)
-        if precision == "int8":
-            linear = torch.nn.Linear(k, n, bias=False)
-            with torch.no_grad():
-                linear.weight.copy_(w)
-            layer = int8_weights(torch.nn.Sequential(linear))
+        if precision == "int8":  # the exact int8 product the int8 layers run
+            a = torch.randint(-127, 128, (m, k), dtype=torch.int8)
+            b = torch.randint(-127, 128, (k, n), dtype=torch.int8)
 
-            def fn(layer=layer, x=x):
-                return layer(x)
+            def fn(a=a, b=b):
+                return torch._int_mm(a, b)
         else:
             dtype = torch.float32 if precision == "fp32" else torch.bfloat16
             a, b = x.to(dtype), w.to(dtype).t()

@@ -19,6 +19,7 @@ __all__ = [
     "VocabOptions",
     "VocabReport",
     "build_vocab",
+    "check_int8",
     "compare",
     "load_config",
     "load_translator",
@@ -57,10 +58,36 @@ def train(config: Config, data_dir: Path, model_dir: Path, callbacks=None, devic
     """Train a model (from the weights in the model folder ``init_from``, to fine-tune);
     resumes the training saved in ``model_dir``; refuses to replace an existing model
     folder unless ``overwrite``."""
+    from nmtkit.training.distributed import env_rank
     from nmtkit.training.trainer import train as _train
 
     init = Path(init_from) if init_from is not None else None
-    return _train(config, Path(data_dir), Path(model_dir), callbacks, device, overwrite, init)
+    result = _train(config, Path(data_dir), Path(model_dir), callbacks, device, overwrite, init)
+    if (config.train.check_int8 and not result.interrupted and env_rank() == 0
+            and (Path(data_dir) / "valid.src.txt").is_file()):
+        # One process: a fork after training's threads ran could hang (translate/workers.py).
+        result.int8_check = check_int8(model_dir, data_dir, workers=1)
+    return result
+
+
+def check_int8(model_dir: Path, data_dir: Path | None = None, src: Path | None = None,
+               ref: Path | None = None, workers: int = 0):
+    """Translate validation text in float32 and in int8, and record in ``model_dir`` how
+    their BLEU compares (what ``--precision auto`` reads): the validation set of the data
+    folder ``data_dir``, or the files ``src`` and ``ref``."""
+    from nmtkit.fileio import read_lines
+    from nmtkit.model_folder import ModelFolder
+    from nmtkit.translate.int8_check import check_int8 as _check
+    from nmtkit.translate.int8_check import validation_text
+
+    folder = ModelFolder.open(Path(model_dir))
+    if data_dir is not None:
+        sources, refs = validation_text(Path(data_dir))
+        name = f"the validation set of {data_dir}"
+    else:
+        sources, refs = read_lines(Path(src)), read_lines(Path(ref))
+        name = str(src)
+    return _check(folder.path, sources, refs, name, workers=workers)
 
 
 def fine_tune_config(model_dir: Path, config_path: Path | None, overrides: list[str],

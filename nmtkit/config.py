@@ -87,6 +87,10 @@ class TrainConfig:
     keep_last: int = ranged(5, 0, 10000)  # checkpoint-STEP.pt files of the last N checkpoints
     keep_best: int = ranged(0, 0, 10000)  # ... and of the best N by valid_metric
     valid_batch_size: int = ranged(64, 1, 65536)
+    # After training, translate the validation set (up to 2,000 lines, beam 5) in float32
+    # and int8 and record in the model folder whether int8 kept BLEU: what translate
+    # --precision auto reads (nmtkit check-int8 does it for an existing model folder).
+    check_int8: bool = True
     log_every: int = ranged(50, 1, COUNT_MAX)
     threads: int = ranged(0, 0, 4096)  # torch intra-op threads; 0: torch's default
     # Matrix products in bfloat16 with float32 weights and loss (autocast): auto uses it

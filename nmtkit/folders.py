@@ -36,7 +36,7 @@ CONTENTS = {
              "valid.*.txt"),
     "model": ("meta.json", "config.yaml", "tokenizer.json", "vocab.src.tsv", "vocab.tgt.tsv",
               "spm*.model", "model.pt", "train_state.pt", "checkpoint*.pt", "checkpoints.json",
-              "metrics.jsonl", "tensorboard", "shortlist.pt"),
+              "metrics.jsonl", "tensorboard", "shortlist.pt", "int8_check.json"),
     "ctranslate2": ("nmtkit-export.json", "model.bin", "config.json", "*vocabulary.json",
                     "*vocabulary.txt", "tokenizer.json", "spm*.model"),
 }

@@ -14,6 +14,7 @@ import typer
 from nmtkit.cli import (
     average,
     build_vocab,
+    check_int8,
     components,
     export,
     plot,
@@ -33,8 +34,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for module in (preprocess, build_vocab, train, average, shortlist, translate, score, plot,
-               export, serve, components):
+for module in (preprocess, build_vocab, train, average, shortlist, check_int8, translate, score,
+               plot, export, serve, components):
     module.register(app)
 
 # Exit statuses: 2 for a user error (bad input, option or file), 128 + N for signal N.

@@ -72,6 +72,7 @@ def serve(
     for m in models:
         pair = f"{m.src_lang}->{m.tgt_lang}" if m.src_lang and m.tgt_lang else \
             "no languages recorded: /v1/translate only"
-        info(f"model {m.name}: {m.path} ({pair})")
+        info(f"model {m.name}: {m.path} ({pair})"
+             + (f"; precision {m.precision_note}" if m.precision_note else ""))
     run(models, opts, on_ready=lambda url: info(f"serving on {url} (Ctrl-C or SIGTERM "
                                                   "stops it)"))

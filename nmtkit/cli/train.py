@@ -74,6 +74,10 @@ def train(
         summary += f"; {result.stopped_early}"
     typer.echo(summary)
     typer.echo(f"model folder: {result.model_dir}")
+    if result.int8_check is not None:
+        check = result.int8_check
+        typer.echo(f"int8 check: {check.summary()}; translate --precision auto uses "
+                   f"{'int8' if check.passed else 'fp32'}")
     if result.interrupted:
         info(f"interrupted at step {result.steps}: checkpoint saved; run the same command "
              "to resume")

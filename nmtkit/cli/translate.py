@@ -79,6 +79,10 @@ def translate(
         torch.set_num_threads(threads)
     with load_translator(model_dir, opts, on_warning=warn) as translator:
         _run(translator, input, output, source, attention_plots, alignments, alignment_units)
+    # After the work, beside the compile summary, so that a failed run's stderr is its
+    # one error line.
+    if translator.precision_note:
+        info(f"precision: {translator.precision_note}")
     stats = translator.compile_stats
     if stats.graphs or stats.loaded:
         loaded = (f", {stats.loaded} loaded from the cache in {stats.load_seconds:.1f}s"

@@ -14,7 +14,7 @@ from nmtkit.checks import SEED_MAX, check_fields, cli_name, one_of, option, rang
 from nmtkit.errors import ConfigError
 
 LENGTH_NORMS = ("gnmt", "average", "none")
-BEAM_STOPS = ("best", "all")
+BEAM_STOPS = ("bound", "best", "all")
 # The decoding loop torch.compile'd (search/compiled.py): on, off, or where it pays (auto).
 COMPILE_MODES = ("auto", "on", "off")
 
@@ -31,13 +31,16 @@ class SearchOptions:
     length_norm: str = one_of(
         "gnmt", LENGTH_NORMS,
         help="Finished-hypothesis scores: gnmt (alpha above), average (per piece), none.")
-    # "best" is OpenNMT-py's and CTranslate2's rule; "all" is fairseq's. Their speed and
-    # BLEU on Multi30k: docs/benchmarks.md, "Decoding speed".
+    # "bound" gives the lines of "all" (fairseq's rule, k finished), ending a line sooner
+    # once no unfinished hypothesis can beat its n-best under the length penalty; "best" is
+    # OpenNMT-py's and CTranslate2's rule, which may lose BLEU with a length penalty. Their
+    # speed and BLEU on Multi30k: docs/benchmarks.md, "When a line's beam search ends".
     beam_stop: str = one_of(
-        "best", BEAM_STOPS,
-        help="When a line's beam search ends: best (once its best candidate ends a "
-             "hypothesis and --n-best have ended) or all (once --beam hypotheses have "
-             "ended; slower).")
+        "bound", BEAM_STOPS,
+        help="When a line's beam search ends: bound (the lines of 'all', sooner: once no "
+             "unfinished hypothesis can still beat the --n-best finished ones under the "
+             "length penalty), best (once its best candidate ends; faster, may lose BLEU "
+             "with a length penalty) or all (once --beam hypotheses have ended).")
     max_len_ratio: float = ranged(2.0, 0, 1000, help="At most ratio * source length + 10 pieces.")
     max_len: int = ranged(256, 1, 1 << 16, help="At most this many target pieces.")
     min_len: int = ranged(0, 0, 1 << 16, help="At least this many target pieces.")

@@ -49,16 +49,10 @@ class Lexicon:
 
 def _rows(layer: torch.nn.Module, ids: torch.Tensor) -> torch.nn.Module:
     """A linear layer computing ``layer``'s outputs ``ids`` only: float, or int8 with the
-    same quantized weights for a dynamically quantized layer."""
+    same int8 weights and scales for an int8 layer (``--precision int8``)."""
+    if hasattr(layer, "rows"):  # nmtkit.models.int8.Int8Linear
+        return layer.rows(ids)
     weight, bias = layer.weight, layer.bias
-    if callable(weight):  # a dynamically quantized linear layer (--precision int8)
-        weight, bias = weight(), bias()
-        rows = torch.quantize_per_tensor(weight.dequantize().index_select(0, ids),
-                                         weight.q_scale(), weight.q_zero_point(), weight.dtype)
-        part = type(layer)(weight.size(1), ids.numel(), bias_=bias is not None,
-                           dtype=weight.dtype)
-        part.set_weight_bias(rows, bias.index_select(0, ids) if bias is not None else None)
-        return part
     part = torch.nn.utils.skip_init(torch.nn.Linear, weight.size(1), ids.numel(),
                                     bias=bias is not None, device=weight.device,
                                     dtype=weight.dtype)

@@ -144,14 +144,23 @@ class Beam:
     each sentence. End-of-sentence candidates that rank among the first ``k`` move into the
     sentence's finished hypotheses (scored with the length penalty); the best ``k`` others
     continue. A sentence is done once it reaches its length limit, or once it has ``k``
-    finished hypotheses, or (``stop`` "best", as OpenNMT-py and CTranslate2) once its best
-    candidate of a step is an end-of-sentence and it has ``n_best`` finished hypotheses."""
+    finished hypotheses (``stop`` "all", fairseq's rule), or
 
-    def __init__(self, k: int, n_best: int = 1, stop: str = "best"):
+    - ``stop`` "bound": once its ``n_best``-th finished hypothesis scores at least what its
+      best unfinished one could reach. Scores only fall as a hypothesis grows, and the
+      length penalty only grows with the length, so the most an unfinished hypothesis can
+      reach is its score now divided by the penalty at the sentence's length limit: past
+      that point no later hypothesis enters the ``n_best``, and the result is the one
+      "all" gives (a search bound, as fairseq's and CTranslate2's early stopping);
+    - ``stop`` "best" (OpenNMT-py's and CTranslate2's rule): once its best candidate of a
+      step is an end-of-sentence and it has ``n_best`` finished hypotheses. Exact without a
+      length penalty; with one, a longer hypothesis could still have won.
+    """
+
+    def __init__(self, k: int, n_best: int = 1, stop: str = "bound"):
         self.k = k
-        # Hypotheses that must have finished when the best candidate ends the sentence;
-        # k + 1 (never reached before k) turns that rule off.
-        self.stop_with = n_best if stop == "best" else k + 1
+        self.n_best = n_best
+        self.stop = stop
 
     def start(self, sentences: int, length: int, device) -> BeamBuffers:
         k = self.k
@@ -198,10 +207,22 @@ class Beam:
         alive = alive.gather(1, beams.unsqueeze(2).expand(-1, -1, length))
         alive = alive.scatter(2, step.view(1, 1, 1).expand(n, k, 1), tokens.unsqueeze(2))
         rows = (torch.arange(n, device=log_probs.device) * k).unsqueeze(1) + beams
-        best_ended = finishing[:, 0] & (n_fin >= self.stop_with)
         return tokens.view(-1), rows.view(-1), BeamBuffers(
-            done=done | (n_fin >= k) | best_ended | (limits <= step + 1), scores=scores,
+            done=done | (n_fin >= k) | self._ends(finishing, n_fin, fin_scores, scores,
+                                                  limits, penalties) | (limits <= step + 1),
+            scores=scores,
             alive=alive, fin_scores=fin_scores, fin_tokens=fin_tokens, n_fin=n_fin)
+
+    def _ends(self, finishing, n_fin, fin_scores, scores, limits, penalties) -> torch.Tensor:
+        """Sentences whose search may end before ``k`` hypotheses finished (``stop``)."""
+        enough = n_fin >= self.n_best
+        if self.stop == "best":
+            return finishing[:, 0] & enough
+        if self.stop == "bound":
+            last = (limits - 1).clamp(0, penalties.size(0) - 1)
+            reachable = scores[:, 0] / penalties.index_select(0, last)
+            return enough & (fin_scores[:, self.n_best - 1] >= reachable)
+        return torch.zeros_like(enough)
 
     def history(self, bufs: BeamBuffers) -> torch.Tensor:
         return bufs.alive.view(-1, bufs.alive.size(2))

@@ -12,6 +12,7 @@ from pathlib import Path
 from nmtkit.model_folder import LoadedModel, ModelFolder
 from nmtkit.search.options import SearchOptions
 from nmtkit.translate.options import TranslateOptions
+from nmtkit.translate.quantize import choose_precision
 from nmtkit.translate.translator import Translation, Translator
 
 TRANSLATORS_KEPT = 16  # option sets per model whose translators are kept
@@ -44,6 +45,7 @@ class ServedModel:
     src_lang: str | None = None
     tgt_lang: str | None = None
     path: Path | None = None
+    precision_note: str = ""  # why --precision auto chose what it did
     _translators: OrderedDict = field(default_factory=OrderedDict)
     process: object = None  # the TranslationProcess translating for it (CPU), if any
 
@@ -60,11 +62,15 @@ class ServedModel:
         if name is None:
             name = f"{src}-{tgt}" if src and tgt else Path(path).resolve().name
         device = resolve_device(options.device)
+        # --precision auto chosen once per model, so every request's translator agrees.
+        precision, note = choose_precision(options, Path(path), device)
+        options = replace(options, precision=precision)
         if threads is None or device.type != "cpu":
-            return cls(name, folder.load(device), options, src, tgt, Path(path))
+            return cls(name, folder.load(device), options, src, tgt, Path(path),
+                       precision_note=note)
         from nmtkit.serve.process import TranslationProcess
 
-        return cls(name, None, options, src, tgt, Path(path),
+        return cls(name, None, options, src, tgt, Path(path), precision_note=note,
                    process=TranslationProcess(path, name, options, threads))
 
     def translator(self, request: RequestOptions) -> Translator:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nmtkit.training.validate import ValidResult
 
@@ -44,6 +45,8 @@ class TrainResult:
     # 130 / 143: stopped by Ctrl-C / SIGTERM after saving a checkpoint (resumable)
     interrupted: int | None = None
     stopped_early: str | None = None  # why, when early stopping ended the run
+    # int8 against float32 on the validation set after training (api.train; train.check_int8)
+    int8_check: Any = None  # nmtkit.model_folder.int8_check.Int8Check
 
 
 class TrainCallbacks:

@@ -31,16 +31,18 @@ class TranslateOptions:
     # them (docs/benchmarks.md, "Decoding speed").
     workers: int = ranged(0, 0, 256, help="CPU processes translating batches side by side, "
                           "the threads split between them; 0: auto.")
-    # fp32 output does not depend on how lines are batched. bf16 (matrix products in
-    # bfloat16; auto: bf16 where the hardware has it natively) and int8 (dynamic
-    # quantization, CPU) are faster with BLEU close to fp32's, but some lines change with
-    # the batch size (docs/benchmarks.md, "Decoding speed").
+    # fp32 and int8 (weights per channel, activations per row: batch-invariant int8,
+    # nmtkit/models/int8.py) output does not depend on how lines are batched; bf16 and fp16
+    # are faster on hardware that has them, but some lines change with the batch size.
+    # auto: int8 where the model folder's int8 check passed, else fp32 (translate/quantize.py;
+    # speeds and BLEU in docs/benchmarks.md, "int8 by default").
     precision: str = one_of(
-        "fp32", (*PRECISIONS, "int8"),
-        help="fp32 (output independent of batching), bf16 (faster; output may change with "
-             "the batch size), int8 (CPU: int8 weights, faster; output may change with the "
-             "batch size), fp16 (for GPUs without bf16) or auto (bf16 where native); "
-             "speeds in docs/benchmarks.md.")
+        "auto", (*PRECISIONS, "int8"),
+        help="auto (CPU: int8 where the model's int8 check, made by train or nmtkit "
+             "check-int8, found BLEU within 0.3 of fp32; fp32 otherwise; says which on "
+             "stderr), fp32, int8 (CPU; like fp32, the same lines whatever the batch), "
+             "bf16 or fp16 (faster on hardware that has them; output may change with the "
+             "batch size); speeds in docs/benchmarks.md.")
     # Vocabulary shortlist (nmtkit shortlist writes the model folder's shortlist.pt).
     shortlist: bool = option(
         False, "Score only the target pieces each line's source pieces co-occurred with in "

@@ -1,21 +1,61 @@
-"""int8 weights for CPU translation: PyTorch's dynamic quantization of the linear layers
-(the output projection above all) and the LSTM/GRU layers and cells. Weights are stored
-in int8 with a scale per tensor; activations are quantized on the fly, with a scale taken
-from each batch's own values, so (as in bf16) an output line may change with the batch
-it was translated in."""
+"""int8 weights for CPU translation, and the choice of precision (``--precision``).
+
+int8: the model's linear layers (the output projection above all) and recurrent cells
+swapped for the batch-invariant int8 layers of :mod:`nmtkit.models.int8` (weights per
+output channel, activations per row), so an int8 line, like a float32 one, does not
+depend on the batch it was translated in."""
 
 from __future__ import annotations
 
-import warnings
+from pathlib import Path
 
 import torch
 from torch import nn
 
-QUANTIZED = {nn.Linear, nn.LSTM, nn.GRU, nn.LSTMCell, nn.GRUCell}
+from nmtkit.errors import ConfigError
+from nmtkit.model_folder.int8_check import TOLERANCE, read_check
+from nmtkit.models.int8 import available, int8_layers
+from nmtkit.precision import resolve_precision
+from nmtkit.translate.options import TranslateOptions
 
 
 def int8_weights(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` whose linear and recurrent layers compute with int8 weights."""
-    with warnings.catch_warnings():  # torch.ao.quantization announces its successor, torchao
-        warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model, QUANTIZED, dtype=torch.qint8)
+    """A copy of ``model`` whose linear layers and recurrent cells compute in int8."""
+    if not available():
+        raise ConfigError("--precision int8: this PyTorch has no int8 matrix product "
+                          "(torch._int_mm); use --precision fp32")
+    return int8_layers(model)
+
+
+def _check_int8(opts: TranslateOptions, device: torch.device) -> str:
+    if device.type != "cpu":
+        raise ConfigError("--precision int8: for CPU translation (its kernels are CPU "
+                          "only); on a GPU use bf16 or fp16")
+    if opts.compile == "on":
+        raise ConfigError("--precision int8 does not go through the compiled loop; use "
+                          "--compile off or auto")
+    return "int8"
+
+
+def choose_precision(opts: TranslateOptions, model_dir: Path | None,
+                     device: torch.device) -> tuple[str, str]:
+    """The precision to translate in and, for ``auto``, why (one line for stderr; "" for
+    a precision asked by name). ``auto``: int8 on CPU where the model folder's int8 check
+    (``int8_check.json``, written by training or ``nmtkit check-int8``) is for these
+    weights and int8 lost at most its tolerance of BLEU there; float32 otherwise. Both are
+    batch-invariant."""
+    if opts.precision == "int8":
+        return _check_int8(opts, device), ""
+    if opts.precision != "auto":
+        return resolve_precision(opts.precision, device, "--precision"), ""
+    if device.type != "cpu":
+        return "fp32", "fp32 (int8 is for CPU translation)"
+    if opts.compile == "on":
+        return "fp32", "fp32 (--compile on runs float32)"
+    check = read_check(model_dir) if model_dir is not None else None
+    if check is None:
+        return "fp32", ("fp32 (int8 not checked for these weights; nmtkit check-int8 "
+                        f"{model_dir or 'MODEL_DIR'} --data DATA_DIR checks it)")
+    if not check.passed:
+        return "fp32", f"fp32 (int8 lost more than {TOLERANCE} BLEU: {check.summary()})"
+    return "int8", f"int8 ({check.summary()})"

@@ -29,7 +29,7 @@ from nmtkit.data.text import normalize
 from nmtkit.device import resolve_device
 from nmtkit.errors import ConfigError
 from nmtkit.model_folder import LoadedModel, ModelFolder
-from nmtkit.precision import autocast, resolve_precision
+from nmtkit.precision import autocast
 from nmtkit.search.compiled import CompileStats, CompileSwitch
 from nmtkit.search.options import Hypothesis
 from nmtkit.search.sequences import length_batches, search_batch
@@ -44,7 +44,7 @@ from nmtkit.translate.attention_maps import (
     attention_maps,
 )
 from nmtkit.translate.options import TranslateOptions, translate_options
-from nmtkit.translate.quantize import int8_weights
+from nmtkit.translate.quantize import choose_precision, int8_weights
 from nmtkit.translate.workers import WorkerPool
 
 
@@ -80,16 +80,6 @@ class DecodedBatch:
     hyps: list[list[Hypothesis]]
     stats: CompileStats
     maps: list | None = None
-
-
-def _check_int8(opts: TranslateOptions, device: torch.device) -> str:
-    if device.type != "cpu":
-        raise ConfigError("--precision int8: for CPU translation (its kernels are CPU "
-                          "only); on a GPU use bf16 or fp16")
-    if opts.compile == "on":
-        raise ConfigError("--precision int8 does not go through the compiled loop; use "
-                          "--compile off or auto")
-    return "int8"
 
 
 # --workers 0 (auto): one single-threaded worker per thread torch would use, up to this
@@ -150,11 +140,9 @@ class Translator:
         self.on_warning = on_warning or (lambda msg: None)
         self.lines_done = 0
         self.device = resolve_device(opts.device)
-        if opts.precision == "int8":
-            self.precision = _check_int8(opts, self.device)
+        self.precision, self.precision_note = choose_precision(opts, loaded.path, self.device)
+        if self.precision == "int8":
             self.loaded = loaded = replace(loaded, model=int8_weights(loaded.model))
-        else:
-            self.precision = resolve_precision(opts.precision, self.device, "--precision")
         self.lexicon = _check_shortlist(opts, loaded) if opts.shortlist else None
         if opts.attention_layer:
             _check_attention_layer(opts.attention_layer, loaded.model, self.device)

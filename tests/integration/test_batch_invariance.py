@@ -13,14 +13,17 @@ from nmtkit.translate.translator import TranslateOptions
 from tests.conftest import needs_cpp_compiler, reversal_pairs, run_cli
 
 
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
 @pytest.mark.parametrize("which", ["rnn", "transformer"])
 @pytest.mark.parametrize("beam", [1, 4])
-def test_batch_size_does_not_change_the_output(which, beam, tiny_model, tiny_transformer):
+def test_batch_size_does_not_change_the_output(which, beam, precision, tiny_model,
+                                               tiny_transformer):
     model_dir = tiny_model if which == "rnn" else tiny_transformer
     lines = [s for s, _ in reversal_pairs(40, seed=21, lo=1, hi=10)] + ["", "a"]
     outputs = []
     for batch_size in (1, 7, 64):
-        opts = TranslateOptions(SearchOptions(beam=beam, max_len=20), batch_size=batch_size)
+        opts = TranslateOptions(SearchOptions(beam=beam, max_len=20), batch_size=batch_size,
+                                precision=precision)
         translator = api.load_translator(model_dir, opts)
         outputs.append([t.text for t in translator.translate_lines(lines)])
     assert outputs[0] == outputs[1] == outputs[2]
@@ -34,7 +37,8 @@ def test_the_compiled_loop_gives_the_eager_lines(which, beam, tiny_model, tiny_t
     lines = [s for s, _ in reversal_pairs(40, seed=22, lo=1, hi=10)] + ["", "a"]
     outputs = []
     for mode in ("off", "on"):
-        opts = TranslateOptions(SearchOptions(beam=beam, max_len=20), compile=mode)
+        opts = TranslateOptions(SearchOptions(beam=beam, max_len=20), compile=mode,
+                                precision="fp32")
         translator = api.load_translator(model_dir, opts)
         outputs.append([t.text for t in translator.translate_lines(lines)])
     stats = translator.compile_stats
@@ -51,7 +55,8 @@ def test_translate_compile_on_through_the_cli_and_a_later_run_loads_the_steps(ti
                                                                               tmp_path):
     text = "".join(s + "\n" for s, _ in reversal_pairs(30, seed=23, lo=1, hi=10))
     cache = {"NMTKIT_CACHE_DIR": str(tmp_path)}
-    args = ("translate", "-m", str(tiny_model), "--workers", "1", "--compile")
+    args = ("translate", "-m", str(tiny_model), "--workers", "1", "--precision", "fp32",
+            "--compile")
     off = run_cli(*args, "off", input=text, env=cache)
     on = run_cli(*args, "on", input=text, env=cache)
     assert on.stdout == off.stdout and on.stdout.count("\n") == 30
@@ -70,7 +75,8 @@ def test_auto_switches_to_the_compiled_loop_once_the_input_is_long(tiny_model, m
     monkeypatch.setattr("nmtkit.search.compiled.compile_after", lambda *args: 10)
     lines = [s for s, _ in reversal_pairs(30, seed=24, lo=1, hi=10)]
     search = SearchOptions(beam=1, max_len=20)
-    translator = api.load_translator(tiny_model, TranslateOptions(search, chunk_size=10))
+    translator = api.load_translator(tiny_model, TranslateOptions(search, chunk_size=10,
+                                                                  precision="fp32"))
     chunks = translator.stream(lines)
     first = next(chunks)
     assert not translator.compiled  # the first 10 lines: eager
@@ -80,17 +86,19 @@ def test_auto_switches_to_the_compiled_loop_once_the_input_is_long(tiny_model, m
     assert [t.text for t in first + rest] == [t.text for t in eager.translate_lines(lines)]
 
 
-@pytest.mark.parametrize("which,beam", [("rnn", 4), ("transformer", 1)])
-def test_worker_processes_give_the_lines_of_one_process_in_order(which, beam, tiny_model,
-                                                                  tiny_transformer):
+@pytest.mark.parametrize("which,beam,precision", [("rnn", 4, "fp32"), ("transformer", 1, "fp32"),
+                                                  ("rnn", 4, "int8"), ("transformer", 4, "int8")])
+def test_worker_processes_give_the_lines_of_one_process_in_order(which, beam, precision,
+                                                                  tiny_model, tiny_transformer):
     model_dir = tiny_model if which == "rnn" else tiny_transformer
     lines = [s for s, _ in reversal_pairs(40, seed=25, lo=1, hi=10)]
     lines[3:3] = ["", "  "]
     search = SearchOptions(beam=beam, max_len=20, n_best=min(beam, 2))
-    one = api.load_translator(model_dir, TranslateOptions(search, batch_size=5, workers=1))
+    one = api.load_translator(model_dir, TranslateOptions(search, batch_size=5, workers=1,
+                                                          precision=precision))
     expected = one.translate_lines(lines)
-    with api.load_translator(model_dir,
-                             TranslateOptions(search, batch_size=5, workers=3)) as many:
+    with api.load_translator(model_dir, TranslateOptions(search, batch_size=5, workers=3,
+                                                         precision=precision)) as many:
         got = many.translate_lines(lines)
         assert len(many._pool.pids()) == 3  # the batches went to three worker processes
     # The same batches; only the threads per process differ, which may move a score's

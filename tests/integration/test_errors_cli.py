@@ -54,7 +54,8 @@ def test_train_before_build_vocab(tmp_path, tiny_corpus):
 
 
 def test_translate_invalid_utf8_is_replaced_with_a_warning_and_keeps_the_line(tiny_model):
-    proc = run_cli("translate", "-m", str(tiny_model), input=b"a b\n\xff c\nd\n")
+    proc = run_cli("translate", "-m", str(tiny_model), "--precision", "fp32",
+                   input=b"a b\n\xff c\nd\n")
     assert proc.stdout.count("\n") == 3
     assert proc.stderr.strip() == ("nmtkit: warning: <stdin>:2: invalid UTF-8 at byte 0; "
                                    "bad bytes replaced by U+FFFD")

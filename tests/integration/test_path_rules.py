@@ -81,6 +81,8 @@ def invocations(w: dict[str, Path]) -> dict[str, list[dict]]:
                   {"data": w["data"], "init_from": w["model"], "model_dir": out / "model"}],
         "average": [{"model_dir": w["model"], "out": out / "avg", "last": 1}],
         "shortlist": [{"model_dir": w["model"], "data": w["data"]}],
+        "check-int8": [{"model_dir": w["model"], "data": w["data"]},
+                       {"model_dir": w["model"], "src": c / "valid.src", "ref": c / "valid.tgt"}],
         "export": [{"model_dir": w["model"], "out": out / "ct2"}],
         "plot": [{"model_dir": w["model"], "output": out / "curves.png"}],
         "score": [{"ref": c / "valid.tgt", "hyp": [c / "valid.src"]},
@@ -196,7 +198,7 @@ def test_every_command_that_reads_a_model_folder_refuses_one_changed_since_train
                                        "with"), f"nmtkit {command} {role.flag}\n{err}"
                 assert snapshot(world["root"]) == before
                 tried.append(f"{command} {role.flag}")
-    assert len(tried) == len({(c, p) for c, ways in invocations(world).items() for w in ways
+    assert len(set(tried)) == len({(c, p) for c, ways in invocations(world).items() for w in ways
                               for p, r in roles(c).items()
                               if isinstance(r, Reads) and r.kind == "model" and p in w})
     assert len(tried) >= 9, tried

@@ -262,10 +262,11 @@ def test_training_again_into_a_finished_model_folder_needs_overwrite(tiny_model,
 
 
 def test_translate_with_int8_weights(tiny_model, monkeypatch, capsys):
-    """--precision int8 computes the linear and recurrent layers with int8 weights, keeps
-    one output line per input line, and refuses the compiled loop and a GPU in one line."""
+    """--precision int8 computes the linear layers and recurrent cells with int8 weights,
+    keeps one output line per input line, and refuses the compiled loop in one line."""
     import torch
-    from torch.ao.nn.quantized.dynamic import LSTM, Linear
+
+    from nmtkit.models.int8 import Int8Cell, Int8Linear
 
     kinds = set()
 
@@ -280,8 +281,8 @@ def test_translate_with_int8_weights(tiny_model, monkeypatch, capsys):
     finally:
         hook.remove()
     assert status == 0, err
-    assert {Linear, LSTM} <= kinds  # the int8 versions ran
-    assert torch.nn.Linear not in kinds and torch.nn.LSTM not in kinds
+    assert {Int8Linear, Int8Cell} <= kinds  # the int8 versions ran
+    assert torch.nn.Linear not in kinds and torch.nn.LSTMCell not in kinds
     lines = out.split("\n")
     assert len(lines) == 4 and lines[1] == "" and lines[3] == ""
     status, _, err = run_main("translate", "-m", str(tiny_model), "--precision", "int8",

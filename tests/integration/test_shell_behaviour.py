@@ -80,7 +80,7 @@ def test_file_to_file_translate_shows_progress_on_a_terminal_only(tiny_model, tm
     lines = "".join(f"{s}\n" for s, _ in reversal_pairs(12, seed=31, lo=1, hi=8))
     (tmp_path / "in.txt").write_text(lines, encoding="utf-8")
     args = ["translate", "-m", str(tiny_model), "-i", str(tmp_path / "in.txt"),
-            "-o", str(tmp_path / "out.txt"), "--chunk-size", "5"]
+            "-o", str(tmp_path / "out.txt"), "--chunk-size", "5", "--precision", "fp32"]
     shown = _stderr_on_a_terminal(args)
     assert re.search(r"translate: +\d+%\|.*\| \d+/12 ", shown)  # a tqdm bar counting lines
     piped = run_cli(*args)

@@ -191,3 +191,31 @@ def test_beam_stop_best_ends_a_line_once_its_best_candidate_ends(stop, n_best, s
     assert hyps[0].tokens == []  # log(0.6) beats log(0.2) / ((5 + 3) / 6)
     if n_best == 2:
         assert hyps[1].tokens == [A, B]
+
+
+def random_table(seed: int, vocab: int = 6) -> dict[int, dict[int, float]]:
+    g = torch.Generator().manual_seed(seed)
+    probs = torch.rand(vocab, vocab, generator=g) ** 3  # peaked rows
+    return {prev: {tok: float(probs[prev, tok]) for tok in range(2, vocab)}
+            for prev in range(vocab)}
+
+
+@pytest.mark.parametrize("norm, alpha", [("gnmt", 1.0), ("gnmt", 0.6), ("average", 1.0),
+                                         ("none", 0.0)])
+@pytest.mark.parametrize("n_best", [1, 2])
+def test_beam_stop_bound_gives_the_lines_of_all_in_no_more_steps(norm, alpha, n_best):
+    saved = 0
+    for seed in range(12):
+        results, steps = {}, {}
+        for stop in ("bound", "all"):
+            decoder = CountingDecoder(random_table(seed))
+            opts = SearchOptions(beam=3, n_best=n_best, beam_stop=stop, length_norm=norm,
+                                 length_penalty=alpha, max_len=12)
+            [hyps] = run(ScriptedModel(decoder), opts)
+            results[stop] = [(h.tokens, round(h.score, 5)) for h in hyps]
+            steps[stop] = decoder.steps
+        assert results["bound"] == results["all"]
+        assert steps["bound"] <= steps["all"]
+        saved += steps["all"] - steps["bound"]
+    if norm == "none" or alpha < 1:  # a penalty that grows slowly leaves room to stop early
+        assert saved > 0

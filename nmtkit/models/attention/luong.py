@@ -46,10 +46,8 @@ class GeneralAttention(Attention):
 
     def precompute(self, memory: torch.Tensor) -> torch.Tensor:
         """(batch, src_len, d_query): each memory vector mapped into query space."""
-        weight = self.proj.weight
-        if callable(weight):  # an int8 (dynamically quantized) layer: its weight() method
-            weight = weight().dequantize()
-        return torch.matmul(memory, weight.to(memory.dtype))
+        # An int8 layer (models/int8.py) gives its weights back as float32.
+        return torch.matmul(memory, self.proj.weight.to(memory.dtype))
 
     def forward(self, query, memory, mask, keys=None, coverage=None):
         keys = self.precompute(memory) if keys is None else keys
