@@ -26,7 +26,7 @@ from nmtkit.translate.options import TranslateOptions
 def main() -> None:
     ap = parser(__doc__, ref=True)
     ap.add_argument("--peer", type=Path, required=True, help="the peer's eval.json")
-    ap.add_argument("--precisions", default="fp32,int8")
+    ap.add_argument("--precisions", default="auto,fp32,int8")
     ap.add_argument("--max-len", type=int, default=100)
     args = ap.parse_args()
     lines = args.input.read_text(encoding="utf-8").splitlines()
@@ -44,16 +44,16 @@ def main() -> None:
             with load_translator(args.model_dir, options) as translator:
                 seconds, out = best_of(lambda t=translator: t.translate_lines(lines),
                                        args.repeats)
+            label = f"auto ({translator.precision})" if precision == "auto" else precision
             ours = len(lines) / seconds
             bleu = corpus_scores([o.text for o in out], refs, ("bleu",))[0].score
             theirs = peer.get(f"beam{beam}", {})
-            if theirs and precision == "fp32":
+            if theirs:  # the peer's evaluation is in float32
                 rate = theirs["sents_per_s"]
-                print(f"| {precision} | {beam} | {ours:.1f} | {bleu:.2f} | {rate:.1f} | "
+                print(f"| {label} | {beam} | {ours:.1f} | {bleu:.2f} | {rate:.1f} | "
                       f"{theirs['bleu']:.2f} | {ours / rate:.2f}x |", flush=True)
-            else:  # the peer's evaluation is float32 only
-                print(f"| {precision} | {beam} | {ours:.1f} | {bleu:.2f} | | | |", flush=True)
-
+            else:
+                print(f"| {label} | {beam} | {ours:.1f} | {bleu:.2f} | | | |", flush=True)
 
 if __name__ == "__main__":
     main()

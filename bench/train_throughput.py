@@ -3,7 +3,10 @@
 Measures each precision (float32 baseline and bfloat16 autocast) in the same run, on the
 same batches, and prints a Markdown table with the ratio against float32. Protocol as in
 ../shared/BENCHMARKS.md: target tokens (non-pad, EOS included), first steps excluded, no
-validation.
+validation. Beside it, the matrix-product FLOPs of those steps (forward and backward,
+``torch.utils.flop_counter``, counted in a second, untimed pass; the fused recurrent
+kernels are not counted, so for an RNN it is a lower bound) per second, as a fraction of
+the machine's best bfloat16 and float32 ``torch.mm`` throughput measured in the same run.
 
     python bench/train_throughput.py --data runs/multi30k/data \
         --config examples/multi30k/rnn.yaml --steps 40 --warmup 5
@@ -12,11 +15,13 @@ validation.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import time
 from pathlib import Path
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from nmtkit.config import load_config
 from nmtkit.data.batching import ParallelData, token_batches
@@ -27,15 +32,33 @@ from nmtkit.training.loss import token_loss
 from nmtkit.training.optim import build_optimizer
 
 
-def measure(cfg, data, sizes, batches, precision: str, warmup: int) -> tuple[float, int]:
+def gemm_peak(dtype) -> float:
+    """The best GFLOP/s of a 2048-cube ``torch.mm`` in ``dtype``."""
+    a, b = torch.randn(2048, 2048, dtype=dtype), torch.randn(2048, 2048, dtype=dtype)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * 2048**3 / best / 1e9
+
+
+def measure(cfg, data, sizes, batches, precision: str, warmup: int,
+            count: bool = False) -> tuple[float, int]:
+    """Target tokens/s over the steps after ``warmup`` (with ``count``: the FLOPs of
+    those steps instead, untimed)."""
     torch.manual_seed(cfg.train.seed)
     model = Seq2Seq(cfg.model, *sizes).train()
     opt = build_optimizer(model.parameters(), cfg.train)
     device = torch.device("cpu")
     tokens, start = 0, None
+    counter = FlopCounterMode(display=False) if count else contextlib.nullcontext()
     for i, idx in enumerate(batches):
         if i == warmup:
             tokens, start = 0, time.perf_counter()
+            if count:
+                counter.__enter__()
         batch = data.collate(idx)
         with autocast(precision, device):
             out = model(batch.src, batch.src_lengths, batch.tgt_in)
@@ -45,6 +68,9 @@ def measure(cfg, data, sizes, batches, precision: str, warmup: int) -> tuple[flo
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.train.clip_norm)
         opt.step()
         tokens += batch.n_tgt_tokens
+    if count:
+        counter.__exit__(None, None, None)
+        return counter.get_total_flops(), tokens
     return tokens / (time.perf_counter() - start), tokens
 
 
@@ -66,14 +92,21 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{args.steps} steps after {args.warmup} warm-up steps, "
           f"batch_tokens {cfg.train.batch_tokens}")
+    peak = {"bf16": gemm_peak(torch.bfloat16), "fp32": gemm_peak(torch.float32)}
+    print(f"machine: 2048-cube torch.mm GFLOP/s: bf16 {peak['bf16']:,.0f}, "
+          f"fp32 {peak['fp32']:,.0f}")
+    sizes = (len(src_vocab), len(tgt_vocab))
+    flops, _ = measure(cfg, data, sizes, batches, "fp32", args.warmup, count=True)
     rows, base = [], None
     for precision in args.precisions.split(","):
-        tps, tokens = measure(cfg, data, (len(src_vocab), len(tgt_vocab)), batches, precision,
-                              args.warmup)
+        tps, tokens = measure(cfg, data, sizes, batches, precision, args.warmup)
         base = base or tps
-        rows.append(f"| {precision} | {tps:,.0f} | {tps / base:.2f}x | {tokens:,} |")
-    print("| precision | train tgt tok/s | vs fp32 | tokens measured |")
-    print("|---|---|---|---|")
+        gflops = flops / (tokens / tps) / 1e9
+        rows.append(f"| {precision} | {tps:,.0f} | {tps / base:.2f}x | {tokens:,} | "
+                    f"{gflops:,.0f} | {gflops / peak.get(precision, peak['fp32']):.0%} |")
+    print("| precision | train tgt tok/s | vs fp32 | tokens measured | matrix GFLOP/s | "
+          "of the machine's peak at that precision |")
+    print("|---|---|---|---|---|---|")
     print("\n".join(rows))
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
 
