@@ -4,7 +4,8 @@ The model folder is exported with ``nmtkit export --format ctranslate2`` (into
 ``--work``), then both engines translate the input with batches of 64 and at most 100
 output pieces, greedy and beam 5, in float32 and int8: nmtkit in one process with both
 threads and with two single-threaded workers, CTranslate2 with one replica of two
-threads and two replicas of one thread. Reported: sentences/s, output pieces/s (the
+threads and two replicas of one thread; nmtkit also with its defaults. Reported:
+sentences/s, output pieces/s (the
 engines' outputs differ in length once their scores differ: CTranslate2's length penalty
 is length ** alpha, nmtkit's GNMT's) and BLEU. Best of ``--repeats``; model load is
 outside the timing.

@@ -28,6 +28,7 @@ def main() -> None:
     ap.add_argument("--peer", type=Path, required=True, help="the peer's eval.json")
     ap.add_argument("--precisions", default="auto,fp32,int8")
     ap.add_argument("--max-len", type=int, default=100)
+    ap.add_argument("--compile", default="auto", help="nmtkit's --compile")
     args = ap.parse_args()
     lines = args.input.read_text(encoding="utf-8").splitlines()
     refs = args.ref.read_text(encoding="utf-8").splitlines()
@@ -40,7 +41,7 @@ def main() -> None:
         for beam in map(int, args.beams.split(",")):
             options = TranslateOptions(SearchOptions(beam=beam, max_len=args.max_len),
                                        batch_size=args.batch_size, chunk_size=len(lines),
-                                       precision=precision)
+                                       precision=precision, compile=args.compile)
             with load_translator(args.model_dir, options) as translator:
                 seconds, out = best_of(lambda t=translator: t.translate_lines(lines),
                                        args.repeats)
