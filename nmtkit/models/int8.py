@@ -119,6 +119,11 @@ SWAPS = {nn.Linear: Int8Linear.from_linear, nn.LSTMCell: Int8Cell, nn.GRUCell: I
          nn.RNNCell: Int8Cell}
 
 
+def is_int8(model: nn.Module) -> bool:
+    """Whether ``model``'s layers were swapped for int8 ones already."""
+    return any(isinstance(m, (Int8Linear, Int8Cell)) for m in model.modules())
+
+
 def int8_layers(model: nn.Module) -> nn.Module:
     """A copy of ``model`` (for inference) whose linear layers and recurrent cells compute
     in int8; the original is unchanged."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from nmtkit.model_folder import LoadedModel, ModelFolder
 from nmtkit.search.options import SearchOptions
 from nmtkit.translate.options import TranslateOptions
-from nmtkit.translate.quantize import choose_precision
+from nmtkit.translate.quantize import choose_precision, int8_weights
 from nmtkit.translate.translator import Translation, Translator
 
 TRANSLATORS_KEPT = 16  # option sets per model whose translators are kept
@@ -66,8 +66,10 @@ class ServedModel:
         precision, note = choose_precision(options, Path(path), device)
         options = replace(options, precision=precision)
         if threads is None or device.type != "cpu":
-            return cls(name, folder.load(device), options, src, tgt, Path(path),
-                       precision_note=note)
+            loaded = folder.load(device)
+            if precision == "int8":  # once: every request's translator shares it
+                loaded = replace(loaded, model=int8_weights(loaded.model))
+            return cls(name, loaded, options, src, tgt, Path(path), precision_note=note)
         from nmtkit.serve.process import TranslationProcess
 
         return cls(name, None, options, src, tgt, Path(path), precision_note=note,

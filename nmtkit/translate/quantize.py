@@ -14,13 +14,16 @@ from torch import nn
 
 from nmtkit.errors import ConfigError
 from nmtkit.model_folder.int8_check import TOLERANCE, read_check
-from nmtkit.models.int8 import available, int8_layers
+from nmtkit.models.int8 import available, int8_layers, is_int8
 from nmtkit.precision import resolve_precision
 from nmtkit.translate.options import TranslateOptions
 
 
 def int8_weights(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` whose linear layers and recurrent cells compute in int8."""
+    """A copy of ``model`` whose linear layers and recurrent cells compute in int8 (the
+    model itself if it computes in int8 already: translators may share one)."""
+    if is_int8(model):
+        return model
     if not available():
         raise ConfigError("--precision int8: this PyTorch has no int8 matrix product "
                           "(torch._int_mm); use --precision fp32")

@@ -76,3 +76,17 @@ def test_check_int8_reads_the_validation_set_of_a_data_folder(model, tiny_model)
     proc = run_cli("check-int8", str(model), "--data", str(tiny_model.parent / "data"))
     assert f"the validation set of {tiny_model.parent / 'data'}" in proc.stdout
     assert read_check(model) is not None
+
+
+def test_a_served_model_is_quantized_once_for_every_request_s_translator(model):
+    pytest.importorskip("fastapi")
+    from nmtkit.models.int8 import is_int8
+    from nmtkit.serve.models import RequestOptions, ServedModel
+    from nmtkit.translate.options import translate_options
+
+    served = ServedModel.load(model, None, translate_options(precision="auto"))
+    assert served.options.precision == "int8"  # chosen once, from the folder's check
+    assert served.precision_note.startswith("int8 (int8 BLEU ")
+    one, two = served.translator(RequestOptions()), served.translator(RequestOptions(beam=2))
+    assert one is not two and one.loaded.model is two.loaded.model
+    assert is_int8(one.loaded.model) and one.loaded.model is served.loaded.model
