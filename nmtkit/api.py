@@ -106,13 +106,14 @@ def fine_tune_config(model_dir: Path, config_path: Path | None, overrides: list[
     return config
 
 
-def load_translator(model_dir: Path, options, on_warning=None):
-    """A :class:`nmtkit.translate.translator.Translator` for the model in ``model_dir``."""
+def load_translator(model_dir: Path | list[Path], options, on_warning=None):
+    """A :class:`nmtkit.translate.translator.Translator` for the model in ``model_dir``,
+    or the ensemble of the models in a list of folders."""
     from nmtkit.device import resolve_device
-    from nmtkit.model_folder import ModelFolder
-    from nmtkit.translate.translator import Translator
+    from nmtkit.model_folder.ensemble import load_models
+    from nmtkit.translate.translator import Translator, model_paths
 
-    loaded = ModelFolder.open(Path(model_dir)).load(resolve_device(options.device))
+    loaded = load_models(model_paths(model_dir), resolve_device(options.device))
     return Translator(loaded, options, on_warning)
 
 

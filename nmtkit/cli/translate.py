@@ -33,8 +33,10 @@ def register(app: typer.Typer) -> None:
 
 
 def translate(
-    model_dir: Path = typer.Option(..., "--model-dir", "-m",
-                                   help="Model folder from nmtkit train."),
+    model_dir: list[Path] = typer.Option(
+        ..., "--model-dir", "-m", help="Model folder from nmtkit train; repeat it to decode "
+        "with an ensemble (the models' log-probabilities averaged at each step; they must "
+        "share their tokenizer and vocabularies)."),
     input: Path | None = typer.Option(None, "--input", "-i", help="Input text (default: stdin)."),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Output file, written atomically (default: stdout)."),

@@ -70,6 +70,7 @@ class LoadedModel:
     meta: Meta
     path: Path | None = None
     lexicon: Any = None  # nmtkit.search.shortlist.Lexicon, from shortlist.pt if there is one
+    members: tuple = ()  # an ensemble's model folders (model_folder/ensemble.py)
 
 
 class ModelFolder:

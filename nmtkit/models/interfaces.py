@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from nmtkit.data.vocab import PAD
 from nmtkit.errors import ConfigError
 from nmtkit.models.build import resolve
 from nmtkit.models.registry import ATTENTION, BRIDGES
@@ -52,6 +53,18 @@ class EncoderOutput:
         cache = _index(self.cache, 0, index) if self.cache is not None else None
         return EncoderOutput(self.memory.index_select(0, index),
                              self.mask.index_select(0, index), final, src, cache)
+
+    def pad_to(self, length: int) -> EncoderOutput:
+        """The output with ``length`` source positions, the new ones masked as padding
+        (before :meth:`Decoder.prepare`)."""
+        extra = length - self.memory.size(1)
+        if extra == 0:
+            return self
+        pad = torch.nn.functional.pad
+        src = pad(self.src_tokens, (0, extra), value=PAD) if self.src_tokens is not None \
+            else None
+        return EncoderOutput(pad(self.memory, (0, 0, 0, extra)), pad(self.mask, (0, extra)),
+                             self.final, src)
 
 
 @dataclass

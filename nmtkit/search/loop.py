@@ -259,7 +259,7 @@ def run_loop(model, src: torch.Tensor, src_lengths: torch.Tensor, opts: SearchOp
     penalties = torch.tensor([length_penalty(t + 1, opts) for t in range(length)],
                              device=device)
     everyone = torch.arange(n, device=device)
-    enc = decoder.prepare(_pad_source(model.encode(src, src_lengths), width))
+    enc = decoder.prepare(model.encode(src, src_lengths).pad_to(width))
     # A sentence's k beams share its encoder output where the decoder allows it (no copies
     # to make, or to select again when sentences leave the batch); otherwise each beam
     # gets a copy.
@@ -328,12 +328,3 @@ def _fill(index: torch.Tensor, rows: int) -> torch.Tensor:
     return torch.cat([index, index[:1].expand(rows - index.numel())])
 
 
-def _pad_source(enc: EncoderOutput, length: int) -> EncoderOutput:
-    """The encoder output with ``length`` source positions (padding masked)."""
-    extra = length - enc.memory.size(1)
-    if extra == 0:
-        return enc
-    pad = torch.nn.functional.pad
-    src = pad(enc.src_tokens, (0, extra), value=PAD) if enc.src_tokens is not None else None
-    return EncoderOutput(pad(enc.memory, (0, 0, 0, extra)), pad(enc.mask, (0, extra)),
-                         enc.final, src)

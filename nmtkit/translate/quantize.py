@@ -40,7 +40,7 @@ def _check_int8(opts: TranslateOptions, device: torch.device) -> str:
     return "int8"
 
 
-def choose_precision(opts: TranslateOptions, model_dir: Path | None,
+def choose_precision(opts: TranslateOptions, model_dir: Path | list[Path] | None,
                      device: torch.device) -> tuple[str, str]:
     """The precision to translate in and, for ``auto``, why (one line for stderr; "" for
     a precision asked by name). ``auto``: int8 on CPU where the model folder's int8 check
@@ -55,10 +55,15 @@ def choose_precision(opts: TranslateOptions, model_dir: Path | None,
         return "fp32", "fp32 (int8 is for CPU translation)"
     if opts.compile == "on":
         return "fp32", "fp32 (--compile on runs float32)"
-    check = read_check(model_dir) if model_dir is not None else None
-    if check is None:
-        return "fp32", ("fp32 (int8 not checked for these weights; nmtkit check-int8 "
-                        f"{model_dir or 'MODEL_DIR'} --data DATA_DIR checks it)")
-    if not check.passed:
-        return "fp32", f"fp32 (int8 lost more than {TOLERANCE} BLEU: {check.summary()})"
+    dirs = [model_dir] if isinstance(model_dir, (str, Path)) or model_dir is None \
+        else list(model_dir)  # an ensemble: int8 where every model's check passed
+    for path in dirs:
+        check = read_check(path) if path is not None else None
+        if check is None:
+            return "fp32", ("fp32 (int8 not checked for these weights; nmtkit check-int8 "
+                            f"{path or 'MODEL_DIR'} --data DATA_DIR checks it)")
+        if not check.passed:
+            return "fp32", f"fp32 (int8 lost more than {TOLERANCE} BLEU: {check.summary()})"
+    if len(dirs) > 1:
+        return "int8", f"int8 (the int8 checks of all {len(dirs)} models passed)"
     return "int8", f"int8 ({check.summary()})"

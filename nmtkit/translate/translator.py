@@ -28,7 +28,8 @@ import torch
 from nmtkit.data.text import normalize
 from nmtkit.device import resolve_device
 from nmtkit.errors import ConfigError
-from nmtkit.model_folder import LoadedModel, ModelFolder
+from nmtkit.model_folder import LoadedModel
+from nmtkit.model_folder.ensemble import load_models
 from nmtkit.precision import autocast
 from nmtkit.search.compiled import CompileStats, CompileSwitch
 from nmtkit.search.options import Hypothesis
@@ -120,6 +121,16 @@ def _check_shortlist(opts: TranslateOptions, loaded: LoadedModel):
     return loaded.lexicon
 
 
+def _check_ensemble(opts: TranslateOptions) -> None:
+    """What an ensemble cannot do (yet): a shortlist (each model has its own output layer)
+    and the attention outputs (drawn from one model's teacher-forced pass)."""
+    if opts.shortlist:
+        raise ConfigError("--shortlist: for one --model-dir, not an ensemble")
+    if opts.attention != "off":
+        raise ConfigError("--alignments, --attention-plots and --jsonl-attention: for one "
+                          "--model-dir, not an ensemble")
+
+
 def _check_attention_layer(layer: int, model, device) -> None:
     layers = attention_layers(model, device)
     if layer > layers:
@@ -140,7 +151,10 @@ class Translator:
         self.on_warning = on_warning or (lambda msg: None)
         self.lines_done = 0
         self.device = resolve_device(opts.device)
-        self.precision, self.precision_note = choose_precision(opts, loaded.path, self.device)
+        if loaded.members:
+            _check_ensemble(opts)
+        self.precision, self.precision_note = choose_precision(
+            opts, list(loaded.members) or loaded.path, self.device)
         if self.precision == "int8":
             self.loaded = loaded = replace(loaded, model=int8_weights(loaded.model))
         self.lexicon = _check_shortlist(opts, loaded) if opts.shortlist else None
@@ -154,16 +168,17 @@ class Translator:
         self._stats = CompileStats()  # graphs compiled here and in the workers
 
     @classmethod
-    def load(cls, model_dir: str | Path, on_warning: Callable[[str], None] | None = None,
+    def load(cls, model_dir: str | Path | list, on_warning: Callable[[str], None] | None = None,
              **options) -> Translator:
-        """The model in ``model_dir`` (opened and checked as every command does), to
+        """The model in ``model_dir`` (opened and checked as every command does; a list of
+        folders: their ensemble), to
         translate with ``options``: the options of ``nmtkit translate`` by their Python
         names (``beam=5``, ``n_best=3``, ``precision="int8"``, ``device="cuda"``; see
         :func:`nmtkit.translate.options.translate_options`). Warnings (a line split for
         its length) go to ``on_warning``."""
         opts = translate_options(**options)
-        loaded = ModelFolder.open(Path(model_dir)).load(resolve_device(opts.device))
-        return cls(loaded, opts, on_warning)
+        return cls(load_models(model_paths(model_dir), resolve_device(opts.device)), opts,
+                   on_warning)
 
     def translate(self, lines: list[str]) -> list[str]:
         """Each line's best translation, in order: exactly one string per line."""
@@ -314,3 +329,9 @@ class Translator:
         it = iter(lines)
         while chunk := list(islice(it, self.opts.chunk_size)):
             yield self.translate_lines(chunk)
+
+
+def model_paths(model_dir) -> list[Path]:
+    """A model folder, or several (an ensemble)."""
+    return [Path(model_dir)] if isinstance(model_dir, (str, Path)) else \
+        [Path(p) for p in model_dir]
