@@ -60,11 +60,12 @@ def train(config: Config, data_dir: Path, model_dir: Path, callbacks=None, devic
     folder unless ``overwrite``."""
     from nmtkit.training.distributed import env_rank
     from nmtkit.training.trainer import train as _train
+    from nmtkit.translate.int8_check import has_validation_text
 
     init = Path(init_from) if init_from is not None else None
     result = _train(config, Path(data_dir), Path(model_dir), callbacks, device, overwrite, init)
     if (config.train.check_int8 and not result.interrupted and env_rank() == 0
-            and (Path(data_dir) / "valid.src.txt").is_file()):
+            and has_validation_text(Path(data_dir))):
         # One process: a fork after training's threads ran could hang (translate/workers.py).
         result.int8_check = check_int8(model_dir, data_dir, workers=1)
     return result
@@ -76,18 +77,16 @@ def check_int8(model_dir: Path, data_dir: Path | None = None, src: Path | None =
     their BLEU compares (what ``--precision auto`` reads): the validation set of the data
     folder ``data_dir``, or the files ``src`` and ``ref``."""
     from nmtkit.fileio import read_lines
-    from nmtkit.model_folder import ModelFolder
     from nmtkit.translate.int8_check import check_int8 as _check
     from nmtkit.translate.int8_check import validation_text
 
-    folder = ModelFolder.open(Path(model_dir))
     if data_dir is not None:
         sources, refs = validation_text(Path(data_dir))
         name = f"the validation set of {data_dir}"
     else:
         sources, refs = read_lines(Path(src)), read_lines(Path(ref))
         name = str(src)
-    return _check(folder.path, sources, refs, name, workers=workers)
+    return _check(Path(model_dir), sources, refs, name, workers=workers)
 
 
 def fine_tune_config(model_dir: Path, config_path: Path | None, overrides: list[str],
@@ -111,9 +110,9 @@ def load_translator(model_dir: Path | list[Path], options, on_warning=None):
     or the ensemble of the models in a list of folders."""
     from nmtkit.device import resolve_device
     from nmtkit.model_folder.ensemble import load_models
-    from nmtkit.translate.translator import Translator, model_paths
+    from nmtkit.translate.translator import Translator
 
-    loaded = load_models(model_paths(model_dir), resolve_device(options.device))
+    loaded = load_models(model_dir, resolve_device(options.device))
     return Translator(loaded, options, on_warning)
 
 

@@ -20,10 +20,10 @@ def _tokenizer(folder: ModelFolder) -> tuple:
     return spec, [file_fingerprint(folder.path / f) for f in files]
 
 
-def load_models(paths: list[Path], device) -> LoadedModel:
-    """One folder's model, or the ensemble of several (the first folder's vocabularies,
-    tokenizers and settings; the shortest of the models' source lengths)."""
-    paths = [Path(p) for p in paths]
+def load_models(paths: str | Path | list, device) -> LoadedModel:
+    """One folder's model, or the ensemble of a list of several (the first folder's
+    vocabularies, tokenizers and settings; the shortest of the models' source lengths)."""
+    paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     folders = [ModelFolder.open(p) for p in paths]
     loaded = [f.load(device) for f in folders]
     if len(loaded) == 1:

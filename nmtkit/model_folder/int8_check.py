@@ -53,13 +53,11 @@ def read_check(model_dir: Path) -> Int8Check | None:
     if not path.is_file():
         return None
     doc = read_json(path, "int8 check")
-    names = {f.name for f in fields(Int8Check)}
-    if not isinstance(doc, dict) or set(doc) != names:
+    kinds = {f.name: str if f.type == "str" else (int, float) for f in fields(Int8Check)}
+    if not isinstance(doc, dict) or set(doc) != set(kinds) or not all(
+            isinstance(doc[name], kind) for name, kind in kinds.items()):
         return None
-    try:
-        check = Int8Check(**doc)
-    except TypeError:
-        return None
+    check = Int8Check(**doc)
     if check.weights != weights_fingerprint(model_dir):
         return None
     return check

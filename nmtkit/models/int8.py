@@ -63,7 +63,8 @@ class Int8Linear(nn.Module):
         q, row_scale = quantize_rows(x.reshape(-1, self.in_features).float())
         # Scaled by plain products and a sum, one pass each (no fused multiply-add, whose
         # rounding could depend on where an element falls in a vectorised loop; and not
-        # torch.mul(int32, float), whose type promotion ran 13x slower than the cast).
+        # torch.mul(int32, float), whose type promotion was far slower than the cast:
+        # docs/benchmarks.md, "int8 by default").
         out = torch._int_mm(q, self.weight_t).float().mul_(row_scale).mul_(self.scale)
         if self.bias is not None:
             out.add_(self.bias)

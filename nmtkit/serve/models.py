@@ -63,7 +63,7 @@ class ServedModel:
             name = f"{src}-{tgt}" if src and tgt else Path(path).resolve().name
         device = resolve_device(options.device)
         # --precision auto chosen once per model, so every request's translator agrees.
-        precision, note = choose_precision(options, Path(path), device)
+        precision, note = choose_precision(options, [Path(path)], device)
         options = replace(options, precision=precision)
         if threads is None or device.type != "cpu":
             loaded = folder.load(device)

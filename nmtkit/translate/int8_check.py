@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from nmtkit.errors import NmtkitError
 from nmtkit.fileio import read_lines
 from nmtkit.model_folder.int8_check import Int8Check, weights_fingerprint, write_check
@@ -16,10 +18,14 @@ MAX_LINES = 2000
 CHECK_BEAM = 5
 
 
+def has_validation_text(data_dir: Path) -> bool:
+    return all((Path(data_dir) / f"valid.{side}.txt").is_file() for side in ("src", "tgt"))
+
+
 def validation_text(data_dir: Path) -> tuple[list[str], list[str]]:
     """A data folder's validation pairs, as preprocess kept them."""
     src, tgt = Path(data_dir) / "valid.src.txt", Path(data_dir) / "valid.tgt.txt"
-    if not src.is_file() or not tgt.is_file():
+    if not has_validation_text(data_dir):
         raise NmtkitError(f"{data_dir}: no validation set (preprocess --valid-src/--valid-tgt); "
                           "give nmtkit check-int8 --src and --ref instead")
     return read_lines(src), read_lines(tgt)
@@ -29,6 +35,8 @@ def check_int8(model_dir: Path, sources: list[str], refs: list[str], source_name
                beam: int = CHECK_BEAM, workers: int = 0) -> Int8Check:
     """Translate ``sources`` (the first :data:`MAX_LINES`) in float32 and in int8 with beam
     search, score both against ``refs``, and write the record into ``model_dir``."""
+    from nmtkit.model_folder.ensemble import load_models
+    from nmtkit.translate.options import translate_options
     from nmtkit.translate.translator import Translator
 
     if len(sources) != len(refs):
@@ -37,10 +45,11 @@ def check_int8(model_dir: Path, sources: list[str], refs: list[str], source_name
     if not sources:
         raise NmtkitError(f"{source_name}: no lines to check int8 on")
     sources, refs = sources[:MAX_LINES], refs[:MAX_LINES]
+    loaded = load_models(model_dir, torch.device("cpu"))  # once; int8 quantizes a copy
     bleu = {}
     for precision in ("fp32", "int8"):
-        with Translator.load(model_dir, beam=beam, precision=precision,
-                             workers=workers) as translator:
+        opts = translate_options(beam=beam, precision=precision, workers=workers)
+        with Translator(loaded, opts) as translator:
             hyps = translator.translate(sources)
         [score] = corpus_scores(hyps, refs, ("bleu",))
         bleu[precision] = round(score.score, 2)

@@ -40,7 +40,7 @@ def _check_int8(opts: TranslateOptions, device: torch.device) -> str:
     return "int8"
 
 
-def choose_precision(opts: TranslateOptions, model_dir: Path | list[Path] | None,
+def choose_precision(opts: TranslateOptions, model_dirs: list[Path | None],
                      device: torch.device) -> tuple[str, str]:
     """The precision to translate in and, for ``auto``, why (one line for stderr; "" for
     a precision asked by name). ``auto``: int8 on CPU where the model folder's int8 check
@@ -55,15 +55,13 @@ def choose_precision(opts: TranslateOptions, model_dir: Path | list[Path] | None
         return "fp32", "fp32 (int8 is for CPU translation)"
     if opts.compile == "on":
         return "fp32", "fp32 (--compile on runs float32)"
-    dirs = [model_dir] if isinstance(model_dir, (str, Path)) or model_dir is None \
-        else list(model_dir)  # an ensemble: int8 where every model's check passed
-    for path in dirs:
+    for path in model_dirs:  # an ensemble's: int8 where every model's check passed
         check = read_check(path) if path is not None else None
         if check is None:
             return "fp32", ("fp32 (int8 not checked for these weights; nmtkit check-int8 "
                             f"{path or 'MODEL_DIR'} --data DATA_DIR checks it)")
         if not check.passed:
             return "fp32", f"fp32 (int8 lost more than {TOLERANCE} BLEU: {check.summary()})"
-    if len(dirs) > 1:
-        return "int8", f"int8 (the int8 checks of all {len(dirs)} models passed)"
+    if len(model_dirs) > 1:
+        return "int8", f"int8 (the int8 checks of all {len(model_dirs)} models passed)"
     return "int8", f"int8 ({check.summary()})"

@@ -154,7 +154,7 @@ class Translator:
         if loaded.members:
             _check_ensemble(opts)
         self.precision, self.precision_note = choose_precision(
-            opts, list(loaded.members) or loaded.path, self.device)
+            opts, list(loaded.members) or [loaded.path], self.device)
         if self.precision == "int8":
             self.loaded = loaded = replace(loaded, model=int8_weights(loaded.model))
         self.lexicon = _check_shortlist(opts, loaded) if opts.shortlist else None
@@ -177,7 +177,7 @@ class Translator:
         :func:`nmtkit.translate.options.translate_options`). Warnings (a line split for
         its length) go to ``on_warning``."""
         opts = translate_options(**options)
-        return cls(load_models(model_paths(model_dir), resolve_device(opts.device)), opts,
+        return cls(load_models(model_dir, resolve_device(opts.device)), opts,
                    on_warning)
 
     def translate(self, lines: list[str]) -> list[str]:
@@ -330,8 +330,3 @@ class Translator:
         while chunk := list(islice(it, self.opts.chunk_size)):
             yield self.translate_lines(chunk)
 
-
-def model_paths(model_dir) -> list[Path]:
-    """A model folder, or several (an ensemble)."""
-    return [Path(model_dir)] if isinstance(model_dir, (str, Path)) else \
-        [Path(p) for p in model_dir]
