@@ -46,6 +46,8 @@ class ModelConfig:
     tie_output: bool = False  # decoder output projection shares the target embedding
     share_embeddings: bool = False  # source and target share one embedding (shared vocab)
     max_src_len: int = ranged(200, 1, 1 << 20)  # longer inputs are split at translation time
+    # append </s> to every source sequence before encoding (as Marian models were trained)
+    source_eos: bool = False
     init: str = one_of("uniform", INITS)  # see nmtkit/models/init.py
     init_scale: float = ranged(0.1, 0.0, 10.0, lo_open=True)  # bound of uniform initialisation
 
@@ -73,6 +75,17 @@ class TrainConfig:
     teacher_forcing: float = ranged(1.0, 0.0, 1.0)
     teacher_forcing_steps: int = ranged(0, 0, COUNT_MAX)
     label_smoothing: float = _fraction(0.1)
+    # Subword regularization: each epoch, the training pairs (both sides; never validation
+    # or translation) are segmented anew by sentencepiece sampling, a function of the seed,
+    # the epoch and the sentence (a resumed run samples what it would have). 0: off (the
+    # segmentation of preprocess). Unigram models: the smoothing alpha of Kudo (2018)
+    # (sentencepiece's enable_sampling with nbest_size -1); smaller: more varied and longer
+    # segmentations (0.1 about doubles the pieces of Multi30k's sentences with 8,000
+    # pieces). BPE models: BPE-dropout's probability of skipping a merge (Provilkov et al.
+    # 2020; 0.1 is usual). Batches are packed by the sampled lengths. Needs sentencepiece
+    # units and a data folder made by a preprocess that keeps the training text
+    # (train.src.txt, train.tgt.txt).
+    subword_alpha: float = ranged(0.0, 0.0, 1.0)
     clip_norm: float = ranged(5.0, 0, 1e6)  # 0: no clipping
     # An update whose loss or gradient is NaN or infinite is skipped with a warning; this
     # many in a row stop training (the last checkpoint stays as it was).

@@ -33,7 +33,7 @@ CREATED_BY = {"data": "nmtkit preprocess", "model": "nmtkit train",
 CONTENTS = {
     "data": ("manifest.json", "vocab.json", "vocab.src.tsv", "vocab.tgt.tsv", "pieces.*.tsv",
              "spm*.model", "train.*.ids", "train.*.idx", "valid.*.ids", "valid.*.idx",
-             "valid.*.txt"),
+             "valid.*.txt", "train.*.txt"),
     "model": ("meta.json", "config.yaml", "tokenizer.json", "vocab.src.tsv", "vocab.tgt.tsv",
               "spm*.model", "model.pt", "train_state.pt", "checkpoint*.pt", "checkpoints.json",
               "metrics.jsonl", "tensorboard", "shortlist.pt", "int8_check.json"),

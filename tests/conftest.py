@@ -111,16 +111,17 @@ def reversal_pairs(n: int, seed: int, symbols: str = "abcdefghij", lo: int = 3, 
 
 
 def train_toy_rnn(folder: Path, train: list[tuple[str, str]], valid: list[tuple[str, str]],
-                  steps: int, decoder_hidden: int) -> Path:
+                  steps: int, decoder_hidden: int, **preprocess) -> Path:
     """A word-unit attentional LSTM trained on the pairs through the library API (what the
-    system tests learn their toy tasks with); returns the model folder."""
+    system tests learn their toy tasks with); returns the model folder. ``preprocess``:
+    more options of the data folder (``more=[LangPair(...)]``, languages)."""
     from nmtkit import api
     from nmtkit.config import Config, from_dict
 
     src, tgt = write_pairs(folder, "train", train)
     vsrc, vtgt = write_pairs(folder, "valid", valid)
     api.preprocess(api.PreprocessOptions(src=src, tgt=tgt, valid_src=vsrc, valid_tgt=vtgt,
-                                         out=folder / "data", units="word"))
+                                         out=folder / "data", units="word", **preprocess))
     api.build_vocab(api.VocabOptions(folder / "data"))
     config = {
         "model": {

@@ -17,6 +17,7 @@ from nmtkit.cli import (
     check_int8,
     components,
     export,
+    import_model,
     plot,
     preprocess,
     score,
@@ -35,7 +36,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 for module in (preprocess, build_vocab, train, average, shortlist, check_int8, translate, score,
-               plot, export, serve, components):
+               plot, export, import_model, serve, components):
     module.register(app)
 
 # Exit statuses: 2 for a user error (bad input, option or file), 128 + N for signal N.

@@ -70,9 +70,12 @@ def serve(
 
     models = load_models(model_dir, translate, threads=torch.get_num_threads())
     for m in models:
-        pair = f"{m.src_lang}->{m.tgt_lang}" if m.src_lang and m.tgt_lang else \
+        into = m.into()
+        pair = f"{m.src_lang}->{'/'.join(into)}" if m.src_lang and into else \
             "no languages recorded: /v1/translate only"
-        info(f"model {m.name}: {m.path} ({pair})"
+        what = f"an ensemble of {m.members} models from {m.path}" if m.members > 1 \
+            else str(m.path)
+        info(f"model {m.name}: {what} ({pair})"
              + (f"; precision {m.precision_note}" if m.precision_note else ""))
     run(models, opts, on_ready=lambda url: info(f"serving on {url} (Ctrl-C or SIGTERM "
                                                   "stops it)"))

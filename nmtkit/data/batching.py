@@ -64,6 +64,20 @@ class ParallelData:
     def __len__(self) -> int:
         return len(self.src)
 
+    @property
+    def src_lengths(self) -> np.ndarray:
+        """Each source sentence's length in pieces, as the epoch reads it (what batches are
+        packed by)."""
+        return self.src.lengths
+
+    @property
+    def tgt_lengths(self) -> np.ndarray:
+        return self.tgt.lengths
+
+    def start_epoch(self, epoch: int) -> None:
+        """Prepare to read ``epoch`` (the segmentations are fixed: nothing to do; sampled
+        data, :class:`nmtkit.data.sampling.SampledParallelData`, samples its lengths)."""
+
     def src_ids(self, i: int) -> np.ndarray:
         return self.src_map[self.src[i]]
 

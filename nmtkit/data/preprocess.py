@@ -6,7 +6,9 @@ The data folder holds:
 - ``spm.model`` (joint) or ``spm.src.model`` / ``spm.tgt.model`` for sentencepiece units;
 - ``pieces.src.tsv`` / ``pieces.tgt.tsv``: piece tables with training counts;
 - ``train.src.ids/.idx``, ``train.tgt.ids/.idx`` and the same for ``valid``;
-- ``valid.src.txt`` / ``valid.tgt.txt``: the kept validation pairs, normalised, for BLEU.
+- ``valid.src.txt`` / ``valid.tgt.txt``: the kept validation pairs, normalised, for BLEU;
+- ``train.src.txt`` / ``train.tgt.txt``: the kept training pairs, normalised, in corpus
+  order (what ``train.subword_alpha`` samples segmentations of).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from nmtkit.data.units import (
     SPM_MODEL_TYPES,
     UNITS,
     TokenizerSpec,
-    build_tokenizer,
     train_sentencepiece,
 )
 from nmtkit.errors import ConfigError, DataError, NmtkitError
@@ -45,6 +46,24 @@ log = logging.getLogger(__name__)
 SIDES = ("src", "tgt")
 MANIFEST_KEYS = ("tokenizer", "splits", "pieces")
 PROGRESS_EVERY = 1000  # pairs between progress reports
+
+
+@dataclass
+class LangPair:
+    """One more language pair of a data folder for a model of several pairs (the first is
+    :class:`PreprocessOptions`' own ``src`` / ``tgt``)."""
+
+    src: Path
+    tgt: Path
+    src_lang: str
+    tgt_lang: str
+    valid_src: Path | None = None
+    valid_tgt: Path | None = None
+
+
+def target_tag(lang: str) -> str:
+    """The piece a source line starts with to be translated into ``lang``."""
+    return f"<2{lang}>"
 
 
 @dataclass
@@ -68,17 +87,38 @@ class PreprocessOptions:
     # train, in the model folder (nmtkit serve's LibreTranslate API names models by them).
     src_lang: str | None = None
     tgt_lang: str | None = None
+    # More language pairs, for one model of several (Johnson et al., 2017): with several
+    # target languages, each source line gets its target's tag (<2de>) as its first piece.
+    more: list[LangPair] = field(default_factory=list)
 
     def __post_init__(self):
         check_fields(self, cli_name)
-        check_language("--src-lang", self.src_lang)
-        check_language("--tgt-lang", self.tgt_lang)
+        for pair in self.pairs():
+            check_language("--src-lang", pair.src_lang)
+            check_language("--tgt-lang", pair.tgt_lang)
+            if (pair.valid_src is None) != (pair.valid_tgt is None):
+                raise ConfigError("give both --valid-src and --valid-tgt, or neither")
+        if self.more and not (self.src_lang and self.tgt_lang):
+            raise ConfigError("--src-lang and --tgt-lang: give them for each --src/--tgt "
+                              "pair of a data folder of several pairs")
         check_fields(self.filter, cli_name)
         if self.filter.min_len > self.filter.max_len:
             raise ConfigError(f"--min-len {self.filter.min_len} is more than --max-len "
                               f"{self.filter.max_len}")
-        if (self.valid_src is None) != (self.valid_tgt is None):
-            raise ConfigError("give both --valid-src and --valid-tgt, or neither")
+        if len({p.valid_src is None for p in self.pairs()}) > 1:
+            raise ConfigError("--valid-src/--valid-tgt: give them for every --src/--tgt "
+                              "pair, or for none")
+
+    def pairs(self) -> list[LangPair]:
+        """Every language pair, the first from ``src``, ``tgt`` and their options."""
+        first = LangPair(self.src, self.tgt, self.src_lang, self.tgt_lang, self.valid_src,
+                         self.valid_tgt)
+        return [first, *self.more]
+
+    def target_tags(self) -> dict[str, str]:
+        """Target language -> tag, where the pairs have more than one target language."""
+        langs = sorted({p.tgt_lang for p in self.pairs()})
+        return {lang: target_tag(lang) for lang in langs} if len(langs) > 1 else {}
 
 
 @dataclass
@@ -112,19 +152,33 @@ def _check_pair(src: Path, tgt: Path) -> int:
     return n_src
 
 
-def _write_normalized(src: Path, tgt: Path, out_src: Path, out_tgt: Path) -> None:
-    """Normalised copies of both sides (for sentencepiece training), empty pairs left out."""
+def _write_normalized(parts: list, out_src: Path, out_tgt: Path) -> None:
+    """Normalised copies of both sides of every (source, target, tag) part (for
+    sentencepiece training, without tags), empty pairs left out."""
     n = 0
     with open(out_src, "w", encoding="utf-8") as fs, open(out_tgt, "w", encoding="utf-8") as ft:
-        for s, t in zip(iter_lines(src), iter_lines(tgt)):
-            s, t = normalize(s), normalize(t)
-            if s and t:
-                fs.write(s + "\n")
-                ft.write(t + "\n")
-                n += 1
+        for src, tgt, _ in parts:
+            for s, t in zip(iter_lines(src), iter_lines(tgt)):
+                s, t = normalize(s), normalize(t)
+                if s and t:
+                    fs.write(s + "\n")
+                    ft.write(t + "\n")
+                    n += 1
     if n == 0:
-        raise DataError(f"{src}, {tgt}: no pair has text on both sides; nothing to train "
+        names = ", ".join(str(f) for s, t, _ in parts for f in (s, t))
+        raise DataError(f"{names}: no pair has text on both sides; nothing to train "
                         "sentencepiece on")
+
+
+def _languages(pairs: list[LangPair]) -> dict[str, str]:
+    """The manifest's languages: each side's code where every pair has the same one (the
+    target languages of several are the tokenizer's target tags)."""
+    out = {}
+    for side in ("src", "tgt"):
+        codes = {getattr(p, f"{side}_lang") for p in pairs}
+        if len(codes) == 1 and None not in codes:
+            out[side] = codes.pop()
+    return out
 
 
 def _check_output(opts: PreprocessOptions, inputs: list[Path]) -> Path:
@@ -151,14 +205,18 @@ def preprocess(opts: PreprocessOptions,
     With ``opts.from_model``, ``model_spec`` is that model folder's tokenizer
     (:meth:`nmtkit.model_folder.ModelFolder.tokenizer_spec`), whose files are copied."""
     start = time.time()
-    splits = [("train", Path(opts.src), Path(opts.tgt))]
+    tags = opts.target_tags()
+    pairs = opts.pairs()
+    # each split: its parts, (source file, target file, the tag its sources start with)
+    splits = [("train", [(Path(p.src), Path(p.tgt), tags.get(p.tgt_lang)) for p in pairs])]
     if opts.valid_src is not None:
-        splits.append(("valid", Path(opts.valid_src), Path(opts.valid_tgt)))
-    inputs = [p for _, s, t in splits for p in (s, t)]
+        splits.append(("valid", [(Path(p.valid_src), Path(p.valid_tgt), tags.get(p.tgt_lang))
+                                 for p in pairs]))
+    inputs = [f for _, parts in splits for s, t, _ in parts for f in (s, t)]
     for p in inputs:
         open_input(p, "input").close()
     out = _check_output(opts, inputs + ([Path(opts.from_model)] if opts.from_model else []))
-    line_counts = {name: _check_pair(s, t) for name, s, t in splits}
+    line_counts = {name: sum(_check_pair(s, t) for s, t, _ in parts) for name, parts in splits}
 
     units = opts.units
     if opts.from_model is not None:
@@ -174,7 +232,7 @@ def preprocess(opts: PreprocessOptions,
             files = {"src": model_spec.src_model, "tgt": model_spec.tgt_model}
         elif units == "spm":
             norm = {side: tmp / f".train.norm.{side}" for side in SIDES}
-            _write_normalized(splits[0][1], splits[0][2], norm["src"], norm["tgt"])
+            _write_normalized(splits[0][1], norm["src"], norm["tgt"])
             log.info("training sentencepiece (%s, %d pieces)", opts.spm_model_type,
                      opts.spm_vocab_size)
             given = {"src": opts.src, "tgt": opts.tgt}
@@ -193,16 +251,17 @@ def preprocess(opts: PreprocessOptions,
                 p.unlink()
             for p in tmp.glob("*.vocab"):  # sentencepiece's own vocab listing; ours is built later
                 p.unlink()
-        tokenizers = {
-            side: build_tokenizer(units, tmp / files[side] if files[side] else None)
-            for side in SIDES
-        }
+        # a model's target-language tags stay whole pieces of the source (--from-model)
+        spec = TokenizerSpec(units, files["src"], files["tgt"],
+                             model_spec.target_tags if opts.from_model is not None
+                             else tuple(sorted(tags.items())))
+        tokenizers = {side: spec.build(tmp, side) for side in SIDES}
         tables = {side: PieceTable() for side in SIDES}
         reports = []
         progress = on_progress or (lambda done, total: None)
         total, done = sum(line_counts.values()), 0
-        for name, src, tgt in splits:
-            reports.append(_encode_split(name, src, tgt, tmp, tokenizers, tables, opts,
+        for name, parts in splits:
+            reports.append(_encode_split(name, parts, tmp, tokenizers, tables, opts,
                                          lambda lines, before=done: progress(before + lines,
                                                                              total)))
             done += reports[-1].lines
@@ -214,8 +273,10 @@ def preprocess(opts: PreprocessOptions,
             "format_version": FORMAT_VERSION,
             "nmtkit_version": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "inputs": {name: {"src": str(s), "tgt": str(t), "lines": line_counts[name]}
-                       for name, s, t in splits},
+            "inputs": {name: {"src": ", ".join(str(s) for s, _, _ in parts),
+                              "tgt": ", ".join(str(t) for _, t, _ in parts),
+                              "lines": line_counts[name]}
+                       for name, parts in splits},
             "options": {
                 "units": units,
                 "from_model": None if opts.from_model is None else str(opts.from_model),
@@ -225,12 +286,10 @@ def preprocess(opts: PreprocessOptions,
                 "seed": opts.seed,
                 "filter": asdict(opts.filter),
             },
-            "tokenizer": {"units": units, "src_model": files["src"],
-                          "tgt_model": files["tgt"]},
+            "tokenizer": spec.to_json(),
             "splits": {r.name: asdict(r) for r in reports},
             "pieces": {side: len(tables[side].pieces) for side in SIDES},
-            "languages": {side: code for side, code in (("src", opts.src_lang),
-                                                        ("tgt", opts.tgt_lang)) if code},
+            "languages": _languages(pairs),
         }
         write_json(tmp / "manifest.json", manifest)
     return PreprocessReport(
@@ -240,18 +299,21 @@ def preprocess(opts: PreprocessOptions,
     )
 
 
-def _encode_split(name, src, tgt, tmp, tokenizers, tables, opts, on_lines) -> SplitReport:
+def _encode_split(name, parts, tmp, tokenizers, tables, opts, on_lines) -> SplitReport:
+    """Encode the split's (source file, target file, tag) parts, one after another."""
     counts = FilterCounts()
     writers = {side: CorpusWriter(tmp / f"{name}.{side}") for side in SIDES}
-    texts = {side: open(tmp / f"{name}.{side}.txt", "w", encoding="utf-8") for side in SIDES} \
-        if name != "train" else None
+    texts = {side: open(tmp / f"{name}.{side}.txt", "w", encoding="utf-8") for side in SIDES}
     n_tok = {"src": 0, "tgt": 0}
     lines = 0
-    for s, t in zip(iter_lines(src), iter_lines(tgt)):
+    for s, t, tag in ((s, t, tag) for src, tgt, tag in parts
+                      for s, t in zip(iter_lines(src), iter_lines(tgt))):
         lines += 1
         if lines % PROGRESS_EVERY == 0:
             on_lines(lines)
         s, t = normalize(s), normalize(t)
+        if tag and s:
+            s = f"{tag} {s}"
         ps = tokenizers["src"].encode(s) if s else []
         pt = tokenizers["tgt"].encode(t) if t else []
         reason = drop_reason(len(ps), len(pt), opts.filter)
@@ -270,8 +332,9 @@ def _encode_split(name, src, tgt, tmp, tokenizers, tables, opts, on_lines) -> Sp
     if texts is not None:
         for f in texts.values():
             f.close()
-    return SplitReport(name, str(src), str(tgt), lines, counts.kept, counts.dropped,
-                       n_tok["src"], n_tok["tgt"])
+    return SplitReport(name, ", ".join(str(s) for s, _, _ in parts),
+                       ", ".join(str(t) for _, t, _ in parts), lines, counts.kept,
+                       counts.dropped, n_tok["src"], n_tok["tgt"])
 
 
 @dataclass(frozen=True)

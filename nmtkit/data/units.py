@@ -75,8 +75,9 @@ class SentencePieceTokenizer:
         return self.sp.encode(text, out_type=str)
 
     def decode(self, pieces: list[str]) -> str:
-        # Pieces outside the sentencepiece vocabulary (our <unk>) decode as themselves.
-        return self.sp.decode_pieces(pieces).strip()
+        # Pieces outside the sentencepiece vocabulary (our <unk>, or an imported model's
+        # pieces of the other side's model) decode as themselves, their word marks as spaces.
+        return self.sp.decode_pieces(pieces).replace("\u2581", " ").strip()
 
 
 def train_sentencepiece(
@@ -125,15 +126,46 @@ def build_tokenizer(units: str, spm_model: Path | None = None) -> Tokenizer:
     raise NmtkitError(f"unknown units '{units}'; valid: {', '.join(UNITS)}")
 
 
+class TaggedTokenizer:
+    """A source tokenizer that keeps a target-language tag at the start of a line
+    (``<2de>``, Marian's ``>>deu<<``) as one piece and splits the rest as ``inner`` does."""
+
+    def __init__(self, inner: Tokenizer, tags: tuple[str, ...]):
+        self.inner = inner
+        self.tags = tuple(sorted(tags, key=len, reverse=True))  # the longest match first
+
+    def encode(self, text: str) -> list[str]:
+        for tag in self.tags:
+            if text.startswith(tag):
+                return [tag, *self.inner.encode(text[len(tag):])]
+        return self.inner.encode(text)
+
+    def decode(self, pieces: list[str]) -> str:
+        return self.inner.decode(pieces)
+
+    def word_ids(self, pieces: list[str]) -> list[int]:
+        return self.inner.word_ids(pieces)
+
+
 @dataclass(frozen=True)
 class TokenizerSpec:
     """How a folder's text is split into pieces: the units, and for sentencepiece the model
     file of each side (one file for both with a joint model). Saved as the ``tokenizer``
-    section of a data folder's manifest and as a model folder's ``tokenizer.json``."""
+    section of a data folder's manifest and as a model folder's ``tokenizer.json``.
+
+    ``target_tags``: (language code, tag) pairs of a model that translates into several
+    languages; a source line starting with a tag is translated into its language (the
+    tag is one piece), and ``translate --target-lang`` adds it."""
 
     units: str
     src_model: str | None = None
     tgt_model: str | None = None
+    target_tags: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def languages(self) -> dict[str, str]:
+        """Target language code -> tag."""
+        return dict(self.target_tags)
 
     @classmethod
     def from_json(cls, doc: object, where: str) -> TokenizerSpec:
@@ -146,10 +178,19 @@ class TokenizerSpec:
                                              or name.startswith("."))
             if bad_name or (doc["units"] == "spm" and not name):
                 raise NmtkitError(f"{where}: damaged tokenizer spec ({key}: {name!r})")
-        return cls(doc["units"], names["src_model"], names["tgt_model"])
+        tags = doc.get("target_tags") or {}
+        if not isinstance(tags, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and k and v
+                for k, v in tags.items()):
+            raise NmtkitError(f"{where}: damaged tokenizer spec (target_tags: {tags!r:.80})")
+        return cls(doc["units"], names["src_model"], names["tgt_model"],
+                   tuple(sorted(tags.items())))
 
     def to_json(self) -> dict:
-        return {"units": self.units, "src_model": self.src_model, "tgt_model": self.tgt_model}
+        doc = {"units": self.units, "src_model": self.src_model, "tgt_model": self.tgt_model}
+        if self.target_tags:
+            doc["target_tags"] = dict(self.target_tags)
+        return doc
 
     def files(self) -> list[str]:
         """The sentencepiece model files, each once."""
@@ -157,4 +198,7 @@ class TokenizerSpec:
 
     def build(self, folder: Path, side: str) -> Tokenizer:
         name = self.src_model if side == "src" else self.tgt_model
-        return build_tokenizer(self.units, Path(folder) / name if name else None)
+        tokenizer = build_tokenizer(self.units, Path(folder) / name if name else None)
+        if side == "src" and self.target_tags:
+            return TaggedTokenizer(tokenizer, tuple(tag for _, tag in self.target_tags))
+        return tokenizer

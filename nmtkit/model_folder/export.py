@@ -29,6 +29,7 @@ FORMATS = ("ctranslate2",)
 QUANTIZATIONS = ("float32", "int8", "int8_float32", "bfloat16", "int8_bfloat16", "float16",
                  "int8_float16")
 POSITIONS = 1024  # rows of the position table written for sinusoidal positions
+NEVER = -1e9  # the output bias of a column CTranslate2 must never choose
 
 
 @dataclass
@@ -99,10 +100,19 @@ def transformer_spec(model, src_tokens: list[str], tgt_tokens: list[str]):
     if encoder.cfg.pre_norm != decoder.cfg.pre_norm or encoder.cfg.heads != decoder.cfg.heads:
         raise NmtkitError("export --format ctranslate2: the encoder and decoder must agree "
                           "on pre_norm and heads")
+    if encoder.cfg.activation != decoder.cfg.activation:
+        raise NmtkitError("export --format ctranslate2: the encoder and decoder must agree "
+                          "on activation")
+    from ctranslate2.specs.common_spec import Activation
+
+    activation = {"relu": Activation.RELU, "gelu": Activation.GELU,
+                  "gelu_tanh": Activation.GELUTanh, "swish": Activation.SWISH}
     spec = TransformerSpec.from_config((len(encoder.layers), len(decoder.layers)),
                                        encoder.cfg.heads, pre_norm=encoder.cfg.pre_norm,
-                                       no_final_norm=not encoder.cfg.pre_norm)
+                                       no_final_norm=not encoder.cfg.pre_norm,
+                                       activation=activation[encoder.cfg.activation])
     spec.config.layer_norm_epsilon = encoder.layers[0].attn_res.norm.eps
+    spec.config.add_source_eos = bool(model.cfg.source_eos)
     _inputs(spec.encoder, model.src_embed, encoder)
     for out, layer in zip(spec.encoder.layer, encoder.layers):
         _attention(out.self_attention, layer.self_attn, self_attention=True)
@@ -119,6 +129,10 @@ def transformer_spec(model, src_tokens: list[str], tgt_tokens: list[str]):
         _norm(spec.encoder.layer_norm, encoder.final_norm)
         _norm(spec.decoder.layer_norm, decoder.final_norm)
     _linear(spec.decoder.projection, decoder.generator)
+    # Columns without probability, or never chosen (the decoder's ``start: padding``): a
+    # bias no score reaches, as CTranslate2's search has no such rule.
+    for column in (*decoder.no_output, *decoder.never_chosen):
+        spec.decoder.projection.bias[column] = NEVER
     spec.register_source_vocabulary(src_tokens)
     spec.register_target_vocabulary(tgt_tokens)
     return spec

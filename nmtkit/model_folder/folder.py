@@ -24,6 +24,7 @@ and under ``fingerprints`` the sha256 of each file the weights depend on, checke
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,8 @@ class LoadedModel:
     path: Path | None = None
     lexicon: Any = None  # nmtkit.search.shortlist.Lexicon, from shortlist.pt if there is one
     members: tuple = ()  # an ensemble's model folders (model_folder/ensemble.py)
+    # target language -> the tag a source line starts with to be translated into it
+    target_tags: dict = dataclasses.field(default_factory=dict)
 
 
 class ModelFolder:
@@ -222,9 +225,11 @@ class ModelFolder:
             raise NmtkitError(f"{self.path / 'config.yaml'}: {e}") from None
         self.load_state(model, (len(src_vocab), len(tgt_vocab)))
         model.to(device).eval()
-        return LoadedModel(model, config, src_vocab, tgt_vocab, self.tokenizer("src"),
-                           self.tokenizer("tgt"), meta, self.path,
-                           self.lexicon(len(src_vocab), len(tgt_vocab)))
+        spec = self.tokenizer_spec()
+        return LoadedModel(model, config, src_vocab, tgt_vocab, spec.build(self.path, "src"),
+                           spec.build(self.path, "tgt"), meta, self.path,
+                           self.lexicon(len(src_vocab), len(tgt_vocab)),
+                           target_tags=spec.languages)
 
     def tokenizer_spec(self) -> TokenizerSpec:
         """How the model's text is split into pieces (``tokenizer.json``), with the

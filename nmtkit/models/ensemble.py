@@ -24,7 +24,8 @@ class EnsembleEncoderOutput(EncoderOutput):
 
     @classmethod
     def of(cls, parts) -> EnsembleEncoderOutput:
-        first = parts[0]
+        # the widest (a model with source_eos has one position more)
+        first = max(parts, key=lambda p: p.memory.size(1))
         return cls(first.memory, first.mask, first.final, first.src_tokens, first.cache,
                    tuple(parts))
 

@@ -242,6 +242,11 @@ class Decoder(nn.Module):
     # offers the layer and step_features(), so that a vocabulary shortlist can score a
     # subset of the vocabulary (nmtkit.search.shortlist); None: it cannot (say, copying).
     output_layer: nn.Module | None = None
+    # Output columns that never have probability (their scores are -inf; the loss leaves
+    # them out of label smoothing), and columns that search never chooses although they
+    # are part of each step's normalisation (see the Transformer decoder's ``start``).
+    no_output: tuple[int, ...] = ()
+    never_chosen: tuple[int, ...] = ()
 
     def step_features(self, prev: torch.Tensor, state: DecoderState,
                       enc: EncoderOutput) -> StepOutput:

@@ -14,7 +14,7 @@ from torch import nn
 
 from nmtkit.errors import ConfigError, NmtkitError
 
-POSITIONS = ("sinusoidal", "learned")
+POSITIONS = ("sinusoidal", "sinusoidal_halves", "learned")
 
 
 def _positions(x: torch.Tensor, offset: int | torch.Tensor) -> torch.Tensor:
@@ -31,18 +31,28 @@ def _positions(x: torch.Tensor, offset: int | torch.Tensor) -> torch.Tensor:
 class SinusoidalPositions(nn.Module):
     """Fixed sine/cosine encodings (Vaswani et al., 2017); no parameters, no length limit.
 
-    PE(p, 2i) = sin(p / 10000^(2i/d)),  PE(p, 2i+1) = cos(p / 10000^(2i/d)).
+    Interleaved (``halves=False``):  PE(p, 2i) = sin(p / 10000^(2i/d)),
+                                     PE(p, 2i+1) = cos(p / 10000^(2i/d));
+    in halves (``halves=True``, Marian's layout): the sines of every frequency, then the
+    cosines (the first ceil(d/2) components are sines). Halves are computed in float64 and
+    rounded once, as Marian's table is.
     """
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, halves: bool = False):
         super().__init__()
         self.dim = dim
-        inv_freq = torch.exp(torch.arange(0, dim, 2).float() * (-math.log(10000.0) / dim))
+        self.halves = halves
+        dtype = torch.float64 if halves else torch.float32
+        inv_freq = torch.exp(torch.arange(0, dim, 2, dtype=dtype) * (-math.log(10000.0) / dim))
         self.register_buffer("inv_freq", inv_freq, persistent=False)
 
     def encoding(self, positions: torch.Tensor) -> torch.Tensor:
         """positions (...) long -> (..., dim) encodings."""
-        angles = positions.unsqueeze(-1).float() * self.inv_freq
+        angles = positions.unsqueeze(-1).to(self.inv_freq.dtype) * self.inv_freq
+        if self.halves:
+            sines = angles.sin()
+            cosines = angles.cos()[..., : self.dim - sines.size(-1)]
+            return torch.cat([sines, cosines], dim=-1).float()
         enc = torch.stack([angles.sin(), angles.cos()], dim=-1).flatten(-2)
         return enc[..., : self.dim]
 
@@ -77,8 +87,8 @@ class LearnedPositions(nn.Module):
 
 def build_positions(kind: str, dim: int, max_positions: int, where: str) -> nn.Module:
     """The positional encoding named ``kind`` (sinusoidal | learned)."""
-    if kind == "sinusoidal":
-        return SinusoidalPositions(dim)
+    if kind in ("sinusoidal", "sinusoidal_halves"):
+        return SinusoidalPositions(dim, halves=kind == "sinusoidal_halves")
     if kind == "learned":
         if max_positions < 1:
             raise ConfigError(f"{where}.max_positions must be positive, got {max_positions}")

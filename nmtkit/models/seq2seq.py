@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from nmtkit.config import ModelConfig
-from nmtkit.data.vocab import PAD
+from nmtkit.data.vocab import EOS, PAD
 from nmtkit.errors import ConfigError
 from nmtkit.models.build import resolve, resolved_spec
 from nmtkit.models.embeddings import Embeddings
@@ -52,6 +52,8 @@ class Seq2Seq(nn.Module):
 
     def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> EncoderOutput:
         """src (batch, src_len) token ids -> EncoderOutput."""
+        if self.cfg.source_eos:
+            src, src_lengths = append_eos(src, src_lengths)
         mask = src != PAD
         enc = self.encoder(self.src_embed(src), src_lengths, mask)
         enc.src_tokens = src
@@ -63,3 +65,11 @@ class Seq2Seq(nn.Module):
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in {id(p): p for p in self.parameters()}.values())
+
+
+def append_eos(src: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """src (batch, len) padded with PAD -> (batch, len + 1) with EOS after each row's
+    tokens (``model.source_eos``), and the lengths counting it."""
+    out = torch.nn.functional.pad(src, (0, 1), value=PAD)
+    out.scatter_(1, lengths.to(src.device).view(-1, 1), EOS)
+    return out, lengths + 1

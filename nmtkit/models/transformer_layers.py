@@ -21,7 +21,9 @@ from torch.nn import functional as F
 from nmtkit.checks import one_of, ranged
 from nmtkit.errors import ConfigError
 from nmtkit.models.interfaces import masked_softmax
-from nmtkit.models.positions import build_positions
+from nmtkit.models.positions import POSITIONS, build_positions
+
+ACTIVATIONS = ("relu", "gelu", "gelu_tanh", "swish")
 
 
 @dataclass
@@ -33,9 +35,13 @@ class TransformerConfig:
     dropout: float = ranged(0.1, 0.0, 1.0, hi_open=True)
     attention_dropout: float = ranged(0.1, 0.0, 1.0, hi_open=True)  # on attention weights
     pre_norm: bool = True  # layer norm before each sublayer (else after the residual sum)
-    positions: str = one_of("sinusoidal", ("sinusoidal", "learned"))
+    # sinusoidal_halves: sines then cosines (Marian's layout) instead of interleaved
+    positions: str = one_of("sinusoidal", POSITIONS)
     max_positions: int = ranged(1024, 1, 1 << 20)  # table size of learned positions
     scale_embeddings: bool = True  # multiply embeddings by sqrt(d_model) before positions
+    # of the feed-forward network's inner layer (swish = x * sigmoid(x); gelu_tanh: GELU's
+    # tanh approximation)
+    activation: str = one_of("relu", ACTIVATIONS)
 
 
 def check_config(cfg: TransformerConfig, d_model: int, where: str) -> None:
@@ -104,17 +110,24 @@ class TransformerAttention(nn.Module):
         return self.attend(x, keys, values, mask)
 
 
-class FeedForward(nn.Module):
-    """(batch, len, d_model) -> (batch, len, d_model): Linear, ReLU, dropout, Linear."""
+def activation(name: str):
+    """The element-wise function named ``name`` (one of ACTIVATIONS)."""
+    return {"relu": torch.relu, "gelu": F.gelu, "swish": F.silu,
+            "gelu_tanh": lambda x: F.gelu(x, approximate="tanh")}[name]
 
-    def __init__(self, d_model: int, ff_size: int, dropout: float):
+
+class FeedForward(nn.Module):
+    """(batch, len, d_model) -> (batch, len, d_model): Linear, activation, dropout, Linear."""
+
+    def __init__(self, d_model: int, ff_size: int, dropout: float, act: str = "relu"):
         super().__init__()
         self.inner = nn.Linear(d_model, ff_size)
         self.outer = nn.Linear(ff_size, d_model)
         self.dropout = nn.Dropout(dropout)
+        self.act = activation(act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.outer(self.dropout(torch.relu(self.inner(x))))
+        return self.outer(self.dropout(self.act(self.inner(x))))
 
 
 class LayerNorm(nn.Module):

@@ -253,13 +253,14 @@ def run_loop(model, src: torch.Tensor, src_lengths: torch.Tensor, opts: SearchOp
     sentence's shortlist when given a ``lexicon``."""
     device, n, k = src.device, src.size(0), strategy.k
     decoder = model.decoder
-    width = policy.source_width(src.size(1))
+    enc = model.encode(src, src_lengths)  # (model.source_eos may add a position)
+    width = policy.source_width(enc.memory.size(1))
     limits = max_lengths(src_lengths, opts).to(device)
     length = policy.steps(limits, width, opts)
     penalties = torch.tensor([length_penalty(t + 1, opts) for t in range(length)],
                              device=device)
     everyone = torch.arange(n, device=device)
-    enc = decoder.prepare(model.encode(src, src_lengths).pad_to(width))
+    enc = decoder.prepare(enc.pad_to(width))
     # A sentence's k beams share its encoder output where the decoder allows it (no copies
     # to make, or to select again when sentences leave the batch); otherwise each beam
     # gets a copy.

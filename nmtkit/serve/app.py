@@ -54,6 +54,8 @@ class TranslateRequest(BaseModel):
                              "target) word positions.")
     attention: bool = Field(False, description="Each line's attention matrix (rows: "
                             "target pieces and </s>; columns: source pieces).")
+    target: str | None = Field(None, description="The language to translate into, for a "
+                               "model of several target languages (see /v1/models).")
 
 
 class ErrorBody(BaseModel):
@@ -95,6 +97,7 @@ class ModelInfo(BaseModel):
     name: str
     source: str | None
     target: str | None
+    targets: list[str]  # every language it translates into (several: name one, target)
 
 
 class Health(BaseModel):
@@ -176,12 +179,13 @@ class Server:
                 raise too_large(f"{field}[{i}]: {len(line)} characters is more than this "
                                 f"server takes per line ({self.opts.max_chars}, --max-chars)")
 
-    def request_options(self, beam, n_best, length_penalty, attention) -> RequestOptions:
+    def request_options(self, beam, n_best, length_penalty, attention,
+                        target_lang: str | None = None) -> RequestOptions:
         """The request's search options, checked against the server's limits and as
         ``nmtkit translate`` checks them."""
         if beam is not None and not 1 <= beam <= self.opts.max_beam:
             raise invalid(f"beam: {beam} is outside 1..{self.opts.max_beam} (--max-beam)")
-        request = RequestOptions(beam, n_best, length_penalty, attention)
+        request = RequestOptions(beam, n_best, length_penalty, attention, target_lang)
         try:
             request.search(next(iter(self.models.values())).options.search)
         except ConfigError as e:
@@ -200,7 +204,7 @@ class Server:
     def find_model(self, source: str, target: str) -> tuple[ServedModel, str]:
         """The model translating ``source`` into ``target``; ``auto`` takes the one model
         that translates into ``target``."""
-        into = [m for m in self.models.values() if m.tgt_lang == target]
+        into = [m for m in self.models.values() if m.translates_into(target)]
         if source == "auto":
             if len(into) != 1:
                 raise bad_request(f"source: auto needs exactly one model translating into "
@@ -210,8 +214,8 @@ class Server:
         for m in into:
             if m.src_lang == source:
                 return m, source
-        pairs = ", ".join(f"{m.src_lang}->{m.tgt_lang}" for m in self.models.values()
-                          if m.src_lang and m.tgt_lang) or "none"
+        pairs = ", ".join(f"{m.src_lang}->{t}" for m in self.models.values() if m.src_lang
+                          for t in m.into()) or "none"
         raise bad_request(f"no model translates {source!r} into {target!r} (this server: "
                           f"{pairs}; see GET /languages)")
 
@@ -303,7 +307,8 @@ def create_app(server: Server) -> FastAPI:
     @app.get("/v1/models", response_model=list[ModelInfo], responses=ANY)
     async def models():
         """The models served, with their languages where known."""
-        return [{"name": m.name, "source": m.src_lang, "target": m.tgt_lang}
+        return [{"name": m.name, "source": m.src_lang,
+                 "target": m.tgt_lang if not m.targets else None, "targets": m.into()}
                 for m in server.models.values()]
 
     @app.get("/health", response_model=Health, responses=ANY)
@@ -320,8 +325,8 @@ def create_app(server: Server) -> FastAPI:
         """LibreTranslate's list: each source language and the targets it translates into."""
         found: dict[str, list[str]] = {}
         for m in server.models.values():
-            if m.src_lang and m.tgt_lang:
-                found.setdefault(m.src_lang, []).append(m.tgt_lang)
+            if m.src_lang:
+                found.setdefault(m.src_lang, []).extend(m.into())
         return [{"code": code, "name": code, "targets": sorted(set(targets))}
                 for code, targets in sorted(found.items())]
 
@@ -355,7 +360,8 @@ def create_app(server: Server) -> FastAPI:
         model, detected = server.find_model(source, target)
         n_best = alternatives + 1
         beam = max(n_best, model.options.search.beam) if alternatives else None
-        options = server.request_options(beam, n_best if alternatives else None, None, False)
+        options = server.request_options(beam, n_best if alternatives else None, None, False,
+                                         target if model.targets else None)
         results = await server.translate(model, lines, options)
         texts = [t.text for t in results]
         answer: dict = {"translatedText": texts[0] if one else texts}
@@ -382,8 +388,15 @@ def create_app(server: Server) -> FastAPI:
         else:
             model = server.models[body.model]
         server.check_lines(body.q, "q")
+        if (body.alignments or body.attention) and model.members > 1:
+            raise invalid(f"alignments, attention: not for {model.name}, an ensemble of "
+                          f"{model.members} models")
+        if body.target is not None and not model.translates_into(body.target):
+            raise invalid(f"target: {model.name} does not translate into {body.target!r} "
+                          f"(it translates into {', '.join(model.into()) or 'one language'})")
         options = server.request_options(body.beam, body.n_best, body.length_penalty,
-                                         body.alignments or body.attention)
+                                         body.alignments or body.attention,
+                                         body.target if model.targets else None)
         results = await server.translate(model, body.q, options)
         return {"model": model.name, "translations": [
             _native(t, body.alignments, body.attention) for t in results]}

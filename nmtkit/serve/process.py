@@ -26,16 +26,17 @@ def _translate(model: tuple, request, lines: list[str]):
     from nmtkit.serve.models import RequestOptions, ServedModel
 
     if "model" not in _here:
-        path, name, options = model
-        _here["model"] = ServedModel.load(Path(path), name, options)
+        paths, name, options = model
+        _here["model"] = ServedModel.load([Path(p) for p in paths], name, options)
     return _here["model"].translate_here(request or RequestOptions(), lines)
 
 
 class TranslationProcess:
-    """The process translating for the model ``name`` in ``path``."""
+    """The process translating for the model ``name`` in ``paths`` (several: their
+    ensemble)."""
 
-    def __init__(self, path: Path, name: str, options, threads: int):
-        self.model, self.threads = (str(path), name, options), threads
+    def __init__(self, paths: list[Path], name: str, options, threads: int):
+        self.model, self.threads = ([str(p) for p in paths], name, options), threads
         self._lock = threading.Lock()
         self._pool = self._started()
 

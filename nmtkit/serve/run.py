@@ -22,15 +22,24 @@ from nmtkit.translate.options import TranslateOptions
 
 def load_models(specs: Sequence[str], options: TranslateOptions,
                 threads: int | None = None) -> list[ServedModel]:
-    """The models of ``--model-dir [NAME=]PATH`` options, each under a distinct name; with
-    ``threads``, each translating in a process of its own (CPU)."""
-    models: list[ServedModel] = []
+    """The models of ``--model-dir [NAME=]PATH`` options, each under a distinct name (one
+    NAME given to several folders: their ensemble); with ``threads``, each translating in
+    a process of its own (CPU)."""
+    groups: list[tuple[str | None, list[str]]] = []  # in the order given
     for spec in specs:
         name, path = split_named(spec)
-        model = ServedModel.load(Path(path), name, options, threads)
+        same = next((paths for n, paths in groups if name is not None and n == name), None)
+        if same is not None:
+            same.append(path)
+        else:
+            groups.append((name, [path]))
+    models: list[ServedModel] = []
+    for name, paths in groups:
+        model = ServedModel.load([Path(p) for p in paths], name, options, threads)
         if any(m.name == model.name for m in models):
-            raise NmtkitError(f"--model-dir {spec}: a second model named {model.name!r}; "
-                              "name each: --model-dir NAME=PATH")
+            raise NmtkitError(f"--model-dir {paths[0]}: a second model named {model.name!r}; "
+                              "name each: --model-dir NAME=PATH (one NAME for several "
+                              "folders serves their ensemble)")
         models.append(model)
     return models
 

@@ -4,11 +4,12 @@ reads the training corpus it started on is :func:`nmtkit.model_folder.fit.record
 
 The state holds everything the rest of the run depends on: weights, optimizer and
 schedule, the fp16 gradient scaler, the torch and Python random generators (of every
-process under torchrun), the data position (epoch and batch; the batch order is a function
-of the seed and the epoch), the step and token counters, the training seconds so far
-(``train.max_minutes`` counts on from them) and the validation bookkeeping (best and last
-results, validations without a better one for early stopping). On CPU in float32 a
-resumed run takes the same steps with the same numbers as an uninterrupted one.
+process under torchrun), the data position (epoch and batch; the batch order, and the
+segmentations ``train.subword_alpha`` samples, are a function of the seed and the epoch),
+the step and token counters, the training seconds so far (``train.max_minutes`` counts on
+from them) and the validation bookkeeping (best and last results, validations without a
+better one for early stopping). On CPU in float32 a resumed run takes the same steps with
+the same numbers as an uninterrupted one.
 """
 
 from __future__ import annotations

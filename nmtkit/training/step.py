@@ -44,7 +44,7 @@ class Stepper:
 
     def tokens(self, group: list) -> int:
         """Target tokens (EOS included) of the batches in ``group``."""
-        lengths = self.data.tgt.lengths
+        lengths = self.data.tgt_lengths  # this epoch's (sampled segmentations differ)
         return sum(int(lengths[idx].sum()) + len(idx) for idx in group)
 
     def step(self, group: list, step: int) -> Update:
@@ -65,7 +65,8 @@ class Stepper:
             with contextlib.nullcontext() if sync else self.net.no_sync():
                 with autocast(self.precision, self.device):
                     out = self.net(batch.src, batch.src_lengths, batch.tgt_in, ratio)
-                loss = token_loss(out.scores.float(), batch.tgt_out, tc.label_smoothing)
+                loss = token_loss(out.scores.float(), batch.tgt_out, tc.label_smoothing,
+                                  self.model.decoder.no_output)
                 if out.aux_loss is not None:
                     loss = loss + out.aux_loss.float()
                 share = loss / n_tok

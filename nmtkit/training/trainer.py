@@ -126,7 +126,16 @@ class Trainer:
 
     def _load_data(self) -> None:
         self.src_vocab, self.tgt_vocab = _vocabs(self.data_dir)
-        self.train_data = ParallelData(self.data_dir, "train", self.src_vocab, self.tgt_vocab)
+        tc = self.config.train
+        if tc.subword_alpha > 0:  # subword regularization: segmentations sampled each epoch
+            from nmtkit.data.sampling import SampledParallelData
+
+            self.train_data = SampledParallelData(
+                self.data_dir, self.src_vocab, self.tgt_vocab, self.manifest.tokenizer,
+                tc.subword_alpha, tc.seed, tc.max_len)
+        else:
+            self.train_data = ParallelData(self.data_dir, "train", self.src_vocab,
+                                           self.tgt_vocab)
         self.valid_data = None
         if "valid" in self.manifest.splits:
             self.valid_data = ParallelData(self.data_dir, "valid", self.src_vocab, self.tgt_vocab)
@@ -296,12 +305,14 @@ class Trainer:
         self.metrics.open(self.state.step)
 
     def _epoch_batches(self) -> list:
-        """This epoch's batches (their order a function of the seed and the epoch), as many
-        as a multiple of the number of processes."""
+        """This epoch's batches (their order, and sampled segmentations with
+        ``train.subword_alpha``, a function of the seed and the epoch), as many as a
+        multiple of the number of processes."""
         tc, world = self.config.train, self.dist.world
         gen = torch.Generator().manual_seed(tc.seed + self.state.epoch)
         data = self.train_data
-        batches = token_batches(data.src.lengths, data.tgt.lengths, tc.batch_tokens, gen,
+        data.start_epoch(self.state.epoch)
+        batches = token_batches(data.src_lengths, data.tgt_lengths, tc.batch_tokens, gen,
                                 tc.max_len)
         if len(batches) < world:
             raise NmtkitError(f"{self.data_dir}: no training pair fits train.max_len="

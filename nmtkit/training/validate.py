@@ -56,7 +56,8 @@ def validate(model, data: ParallelData, step: int, batch_tokens: int, device,
     for idx in token_batches(data.src.lengths, data.tgt.lengths, batch_tokens):
         batch = data.collate(idx).to(device)
         out = model(batch.src, batch.src_lengths, batch.tgt_in)
-        total += float(token_loss(out.scores.float(), batch.tgt_out))
+        total += float(token_loss(out.scores.float(), batch.tgt_out,
+                                  no_output=model.decoder.no_output))
         tokens += batch.n_tgt_tokens
     loss = total / max(tokens, 1)
     scores = {"bleu": None, "chrf": None}

@@ -43,6 +43,12 @@ class TranslateOptions:
              "stderr), fp32, int8 (CPU; like fp32, the same lines whatever the batch), "
              "bf16 or fp16 (faster on hardware that has them; output may change with the "
              "batch size); speeds in docs/benchmarks.md.")
+    # A model that translates into several languages (its tokenizer's target tags): the
+    # tag of this language is put before each line (lines may also start with a tag).
+    target_lang: str | None = option(
+        None, "The language to translate into, for a model of several target languages "
+              "(nmtkit preprocess --lang-pair, or an imported multi-target Marian model): "
+              "its tag is put before each line.")
     # Vocabulary shortlist (nmtkit shortlist writes the model folder's shortlist.pt).
     shortlist: bool = option(
         False, "Score only the target pieces each line's source pieces co-occurred with in "

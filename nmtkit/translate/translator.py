@@ -114,14 +114,28 @@ def _check_shortlist(opts: TranslateOptions, loaded: LoadedModel):
         raise ConfigError(f"--shortlist: {loaded.path} has no shortlist; make one with: "
                           f"nmtkit shortlist {loaded.path} --data DATA_DIR")
     if loaded.model.decoder.output_layer is None:
-        raise ConfigError("--shortlist: this model's decoder (copying from the source) "
-                          "scores the whole vocabulary")
+        raise ConfigError("--shortlist: this model's decoder (copying from the source, or "
+                          "decoding from Marian's padding entry) scores the whole vocabulary")
     if opts.compile == "on":
         raise ConfigError("--shortlist runs in the eager loop; use --compile off or auto")
     return loaded.lexicon
 
 
-def _check_ensemble(opts: TranslateOptions) -> None:
+def _target_tag(lang: str | None, loaded: LoadedModel) -> str | None:
+    """The tag of ``--target-lang``, checked against the model's languages."""
+    if lang is None:
+        return None
+    tags = loaded.target_tags
+    if not tags:
+        raise ConfigError(f"--target-lang {lang}: {loaded.path} translates into one language "
+                          "(it has no target-language tags)")
+    if lang not in tags:
+        raise ConfigError(f"--target-lang {lang}: not one of the model's target languages "
+                          f"({', '.join(sorted(tags))})")
+    return tags[lang]
+
+
+def check_ensemble_options(opts: TranslateOptions) -> None:
     """What an ensemble cannot do (yet): a shortlist (each model has its own output layer)
     and the attention outputs (drawn from one model's teacher-forced pass)."""
     if opts.shortlist:
@@ -152,11 +166,12 @@ class Translator:
         self.lines_done = 0
         self.device = resolve_device(opts.device)
         if loaded.members:
-            _check_ensemble(opts)
+            check_ensemble_options(opts)
         self.precision, self.precision_note = choose_precision(
             opts, list(loaded.members) or [loaded.path], self.device)
         if self.precision == "int8":
             self.loaded = loaded = replace(loaded, model=int8_weights(loaded.model))
+        self.tag = _target_tag(opts.target_lang, loaded)
         self.lexicon = _check_shortlist(opts, loaded) if opts.shortlist else None
         if opts.attention_layer:
             _check_attention_layer(opts.attention_layer, loaded.model, self.device)
@@ -272,6 +287,8 @@ class Translator:
         sources: list[list[str]] = []
         for i, line in enumerate(lines):
             text = normalize(line)
+            if text and self.tag:
+                text = f"{self.tag} {text}"
             sources.append(lm.src_tokenizer.encode(text) if text else [])
             ids = lm.src_vocab.encode(sources[-1]) if text else []
             segs = self._segments(ids)

@@ -20,6 +20,7 @@ import typer
 from nmtkit.cli import app
 from nmtkit.cli.paths import Reads, Writes
 from tests.conftest import TINY_CONFIG, run_main
+from tests.marian_models import MarianSpec, make_marian
 
 COMMANDS = typer.main.get_command(app).commands
 
@@ -62,8 +63,9 @@ def world(tiny_model, tmp_path_factory) -> dict[str, Path]:
     for name in ("train.src", "train.tgt", "valid.src", "valid.tgt"):
         (corpus / name).write_text("a b c\nd e\n", encoding="utf-8")
     (root / "config.yaml").write_text(TINY_CONFIG)
+    marian = make_marian(root / "marian", MarianSpec(d_model=8, heads=2, ffn=8))
     return {"root": root, "model": model, "data": data, "corpus": corpus,
-            "config": root / "config.yaml", "out": root / "new"}
+            "config": root / "config.yaml", "out": root / "new", "marian": marian}
 
 
 def invocations(w: dict[str, Path]) -> dict[str, list[dict]]:
@@ -84,6 +86,7 @@ def invocations(w: dict[str, Path]) -> dict[str, list[dict]]:
         "check-int8": [{"model_dir": w["model"], "data": w["data"]},
                        {"model_dir": w["model"], "src": c / "valid.src", "ref": c / "valid.tgt"}],
         "export": [{"model_dir": w["model"], "out": out / "ct2"}],
+        "import": [{"model": w["marian"], "out": out / "imported"}],
         "plot": [{"model_dir": w["model"], "output": out / "curves.png"}],
         "score": [{"ref": c / "valid.tgt", "hyp": [c / "valid.src"]},
                   {"model_dir": w["model"], "src": c / "valid.src", "hyp": [c / "valid.tgt"]}],

@@ -176,7 +176,8 @@ def test_gradient_accumulation_and_a_preset_from_the_command_line(tmp_path, tiny
         assert meta["components"][side] == {
             "type": "transformer", "layers": 1, "heads": 2, "ff_size": 32, "dropout": 0.1,
             "attention_dropout": 0.1, "pre_norm": True, "positions": "sinusoidal",
-            "max_positions": 1024, "scale_embeddings": True}
+            "max_positions": 1024, "scale_embeddings": True, "activation": "relu",
+            **({"start": "bos"} if side == "decoder" else {})}
     config = yaml.safe_load((tmp_path / "t" / "config.yaml").read_text())
     assert {k: config["model"][k] for k in ("embed_dim", "tie_output", "init", "attention",
                                             "bridge")} == {

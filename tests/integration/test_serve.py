@@ -289,3 +289,56 @@ def test_a_dead_translation_process_is_an_error_answer_and_is_started_again(tiny
         assert children(running.proc.pid) not in ([], [worker])  # a new one
     finally:
         assert stop(running) == 0
+
+
+def test_a_model_of_several_target_languages_is_served_into_each(tmp_path):
+    """An imported multi-target Marian model: /languages and /v1/models list its target
+    languages, LibreTranslate's target and the native API's choose one (the CLI's
+    --target-lang lines), and a language it does not have is refused naming those it has."""
+    from nmtkit.model_folder.marian import import_marian
+    from tests.marian_models import SOURCES, MarianSpec, make_marian
+
+    hf_dir = make_marian(tmp_path / "hf", MarianSpec(tags=(">>deu<<", ">>fra<<"), seed=6))
+    model = import_marian(hf_dir, tmp_path / "multi", src_lang="en").out
+    running = start("-m", str(model), "--max-wait-ms", "5", "--beam", "2")
+    try:
+        assert running.get("/languages").json() == [{"code": "en", "name": "en",
+                                                     "targets": ["deu", "fra"]}]
+        assert running.get("/v1/models").json() == [{"name": "en-deu+fra", "source": "en",
+                                                     "target": None,
+                                                     "targets": ["deu", "fra"]}]
+        lines = SOURCES[:3]
+        for lang in ("deu", "fra"):
+            expected = cli_lines(model, lines, "--target-lang", lang, "--beam", "2")
+            got = running.post("/translate", json={"q": lines, "source": "en",
+                                                   "target": lang}).json()
+            assert got["translatedText"] == expected
+            native = running.post("/v1/translate", json={"q": lines, "target": lang,
+                                                         "beam": 2}).json()
+            assert [t["text"] for t in native["translations"]] == expected
+        refused = running.post("/v1/translate", json={"q": lines, "target": "ita"})
+        assert refused.status_code == 422
+        assert "translates into deu, fra" in refused.json()["error"]
+        refused = running.post("/translate", json={"q": "x", "source": "en", "target": "ita"})
+        assert refused.status_code == 400 and "en->deu, en->fra" in refused.json()["error"]
+    finally:
+        assert stop(running) == 0
+
+
+def test_one_name_for_several_folders_serves_their_ensemble(tiny_model, tiny_transformer):
+    """``-m NAME=A -m NAME=B``: the ensemble, giving translate's ensemble lines; attention
+    is refused for it."""
+    other = tiny_transformer
+    running = start("-m", f"both={tiny_model}", "-m", f"both={other}", "--max-wait-ms", "5")
+    try:
+        assert running.get("/health").json()["models"] == ["both"]
+        expected = cli_lines(tiny_model, LINES, "-m", str(other))
+        got = running.post("/v1/translate", json={"q": LINES}).json()
+        assert [t["text"] for t in got["translations"]] == expected
+        assert expected != cli_lines(tiny_model, LINES)
+        refused = running.post("/v1/translate", json={"q": LINES, "alignments": True})
+        assert refused.status_code == 422
+        assert "an ensemble of 2 models" in refused.json()["error"]
+    finally:
+        assert stop(running) == 0
+    assert any("model both: an ensemble of 2 models" in line for line in running.err)

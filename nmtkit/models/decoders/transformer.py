@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from nmtkit.checks import one_of
+from nmtkit.data.vocab import BOS, PAD
 from nmtkit.errors import ConfigError
 from nmtkit.models.interfaces import (
     Decoder,
@@ -49,7 +51,21 @@ Tensors = tuple[torch.Tensor, ...]
 
 @dataclass
 class TransformerDecoderConfig(TransformerConfig):
-    """See :class:`nmtkit.models.transformer_layers.TransformerConfig` for the options."""
+    """See :class:`nmtkit.models.transformer_layers.TransformerConfig` for the options,
+    and :data:`STARTS` for ``start``."""
+
+    # bos: decoding starts from <s>, an entry of its own; padding: from the padding entry
+    # of a vocabulary that has no <s> (Marian's), kept in <s>'s row (see STARTS)
+    start: str = one_of("bos", ("bos", "padding"))
+
+
+# ``start: padding`` is how a Marian model's vocabulary maps onto nmtkit's fixed specials.
+# Marian decodes from its padding entry, whose probability is part of each step's
+# normalisation but which generation never chooses; it has no entry of nmtkit's <pad>
+# kind. So its padding entry takes the <s> row (input embedding, output row and bias), the
+# step never chooses <s>, and <pad> gets no probability at all (log-probability -inf, the
+# ``no_output`` column that the loss leaves out).
+STARTS = ("bos", "padding")
 
 
 @dataclass
@@ -81,7 +97,7 @@ class TransformerDecoderLayer(nn.Module):
         self.self_res = Residual(d_model, cfg.dropout, cfg.pre_norm)
         self.cross_attn = TransformerAttention(d_model, cfg.heads, cfg.attention_dropout)
         self.cross_res = Residual(d_model, cfg.dropout, cfg.pre_norm)
-        self.ff = FeedForward(d_model, cfg.ff_size, cfg.dropout)
+        self.ff = FeedForward(d_model, cfg.ff_size, cfg.dropout, cfg.activation)
         self.ff_res = Residual(d_model, cfg.dropout, cfg.pre_norm)
 
     def forward(self, x: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None,
@@ -155,6 +171,21 @@ class TransformerDecoder(Decoder):
         self.generator = nn.Linear(d_model, ctx.vocab_size)
         if ctx.tie_output:
             self.generator.weight = ctx.embed.table.weight
+        self.no_output: tuple[int, ...] = ()  # columns that never have probability
+        self.never_chosen: tuple[int, ...] = ()  # columns that search never chooses
+        mask = never = None
+        if cfg.start == "padding":
+            self.no_output, self.never_chosen = (PAD,), (BOS,)
+            mask = torch.zeros(ctx.vocab_size)
+            mask[PAD] = float("-inf")
+            never = torch.tensor(self.never_chosen)
+        self.register_buffer("logit_mask", mask, persistent=False)
+        self.register_buffer("never_chosen_ids", never, persistent=False)
+
+    def _logits(self, features: torch.Tensor, blocked: bool = False) -> torch.Tensor:
+        """The output layer's scores (``blocked``: through output_layer.project)."""
+        logits = project(self.generator, features) if blocked else self.generator(features)
+        return logits if self.logit_mask is None else logits + self.logit_mask.to(logits.dtype)
 
     def _inputs(self, tokens: torch.Tensor, offset: int) -> torch.Tensor:
         """tokens (batch, len) at positions offset.. -> (batch, len, d_model)."""
@@ -189,7 +220,7 @@ class TransformerDecoder(Decoder):
             raise ConfigError("the transformer decoder does not support scheduled sampling "
                               "(teacher forcing below 1)")
         x, weights = self._teacher_forced(tgt_in, enc)
-        return DecoderOutput(self.generator(x), attention=weights.mean(dim=1))
+        return DecoderOutput(self._logits(x), attention=weights.mean(dim=1))
 
     def _teacher_forced(self, tgt_in: torch.Tensor, enc: EncoderOutput,
                         every_layer: list | None = None):
@@ -241,12 +272,15 @@ class TransformerDecoder(Decoder):
              enc: EncoderOutput) -> StepOutput:
         """prev (batch,) -> log-probabilities (batch, vocab), attention (batch, src_len)."""
         out = self.step_features(prev, state, enc)
-        log_probs = torch.log_softmax(project(self.generator, out.log_probs).float(), dim=-1)
+        log_probs = torch.log_softmax(self._logits(out.log_probs, blocked=True).float(), dim=-1)
+        if self.never_chosen_ids is not None:
+            log_probs = log_probs.index_fill(1, self.never_chosen_ids, float("-inf"))
         return StepOutput(log_probs, out.state, out.attention)
 
     @property
-    def output_layer(self) -> nn.Module:
-        return self.generator
+    def output_layer(self) -> nn.Module | None:
+        # A shortlist scores rows of the plain output layer: not offered with start: padding
+        return self.generator if self.logit_mask is None else None
 
     def step_features(self, prev: torch.Tensor, state: TransformerDecoderState,
                       enc: EncoderOutput) -> StepOutput:

@@ -38,7 +38,7 @@ class TransformerEncoderLayer(nn.Module):
         super().__init__()
         self.self_attn = TransformerAttention(d_model, cfg.heads, cfg.attention_dropout)
         self.attn_res = Residual(d_model, cfg.dropout, cfg.pre_norm)
-        self.ff = FeedForward(d_model, cfg.ff_size, cfg.dropout)
+        self.ff = FeedForward(d_model, cfg.ff_size, cfg.dropout, cfg.activation)
         self.ff_res = Residual(d_model, cfg.dropout, cfg.pre_norm)
 
     def forward(self, x: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
