@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # An OPUS-MT-style Marian model, imported and fine-tuned on Multi30k en-de:
-#   bash bench/marian_finetune.sh [STEPS]        (default 300)
+#   bash bench/marian_finetune.sh [STEPS]        (default 200; BATCH tokens, default 2048;
+#                                                 THREADS: train.threads, default 0)
 # 1. a Marian model in Hugging Face's format (transformers' own classes and initialisation,
 #    sentencepiece models trained on Multi30k: a stand-in for a downloaded OPUS-MT model);
 # 2. nmtkit import; preprocess and build-vocab --from-model; train --init-from for STEPS;
@@ -13,7 +14,8 @@ set -euo pipefail
 PY=${PYTHON:-python}
 D=${MULTI30K:-../shared/data/multi30k}
 OUT=${OUT:-$(mktemp -d)}
-STEPS=${1:-300}
+STEPS=${1:-200}
+BATCH=${BATCH:-2048}
 EVERY=$((STEPS / 3))
 echo "working in $OUT"
 $PY bench/make_marian.py "$D/train.en" "$D/train.de" "$OUT/hf" --d-model 256 --layers 3
@@ -22,9 +24,10 @@ $PY -m nmtkit preprocess --src "$D/train.en" --tgt "$D/train.de" --valid-src "$D
   --valid-tgt "$D/val.de" --from-model "$OUT/imported" --out "$OUT/data" >/dev/null
 $PY -m nmtkit build-vocab "$OUT/data" --from-model "$OUT/imported" >/dev/null
 train=(train -d "$OUT/data" --init-from "$OUT/imported" --no-progress
-       "train.max_steps=$STEPS" "train.valid_every=$EVERY" train.batch_tokens=4096
+       "train.max_steps=$STEPS" "train.valid_every=$EVERY" "train.batch_tokens=$BATCH"
        train.lr=0.0005 train.schedule=inverse_sqrt train.warmup_steps=100
-       "train.betas=[0.9,0.98]" train.clip_norm=0 train.check_int8=false)
+       "train.betas=[0.9,0.98]" train.clip_norm=0 train.check_int8=false train.valid_bleu=false
+       "train.threads=${THREADS:-0}")
 start=$(date +%s)
 $PY -m nmtkit "${train[@]}" -m "$OUT/whole" 2>"$OUT/whole.log"
 echo "uninterrupted: $STEPS steps in $(( $(date +%s) - start )) s"
