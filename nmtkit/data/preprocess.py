@@ -170,6 +170,25 @@ def _write_normalized(parts: list, out_src: Path, out_tgt: Path) -> None:
                         "sentencepiece on")
 
 
+def _model_tags(spec: TokenizerSpec | None, pairs: list[LangPair]) -> dict[str, str]:
+    """With ``--from-model``: the model's own tag of each pair's target language (an
+    imported model's ``>>deu<<``); a language it has no tag for is a ConfigError."""
+    if spec is None:
+        return {}
+    have = spec.languages
+    wanted = sorted({p.tgt_lang for p in pairs if p.tgt_lang})
+    if not have:
+        if len(wanted) > 1:
+            raise ConfigError(f"--tgt-lang {', '.join(wanted)}: the model of --from-model "
+                              "translates into one language (it has no target-language tags)")
+        return {}
+    missing = [lang for lang in wanted if lang not in have]
+    if missing:
+        raise ConfigError(f"--tgt-lang {missing[0]}: not one of the target languages of the "
+                          f"model of --from-model ({', '.join(sorted(have))})")
+    return {lang: have[lang] for lang in wanted}
+
+
 def _languages(pairs: list[LangPair]) -> dict[str, str]:
     """The manifest's languages: each side's code where every pair has the same one (the
     target languages of several are the tokenizer's target tags)."""
@@ -205,8 +224,8 @@ def preprocess(opts: PreprocessOptions,
     With ``opts.from_model``, ``model_spec`` is that model folder's tokenizer
     (:meth:`nmtkit.model_folder.ModelFolder.tokenizer_spec`), whose files are copied."""
     start = time.time()
-    tags = opts.target_tags()
     pairs = opts.pairs()
+    tags = opts.target_tags() if opts.from_model is None else _model_tags(model_spec, pairs)
     # each split: its parts, (source file, target file, the tag its sources start with)
     splits = [("train", [(Path(p.src), Path(p.tgt), tags.get(p.tgt_lang)) for p in pairs])]
     if opts.valid_src is not None:

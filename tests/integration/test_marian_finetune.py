@@ -96,3 +96,21 @@ def test_a_fine_tuned_import_resumes_bit_identical_after_a_kill(imported, tmp_pa
             beam=4, precision="fp32", batch_size=batch, workers=1, compile="off"))
         outputs[batch] = translator.translate(lines)
     assert outputs[1] == outputs[7] == outputs[64]
+
+
+def test_preprocess_from_a_multi_target_model_tags_each_line_with_its_own_tag(imported,
+                                                                             tmp_path):
+    from nmtkit.errors import ConfigError
+
+    model, _ = imported
+    src, tgt = write_pairs(tmp_path / "text", "train", list(zip(SOURCES, TARGETS)))
+    api.preprocess(PreprocessOptions(src=src, tgt=tgt, valid_src=src, valid_tgt=tgt,
+                                     out=tmp_path / "data", from_model=model,
+                                     src_lang="eng", tgt_lang="deu"))
+    valid = (tmp_path / "data" / "valid.src.txt").read_text(encoding="utf-8").splitlines()
+    assert valid[0] == f">>deu<< {SOURCES[0]}"
+    with pytest.raises(ConfigError, match=r"--tgt-lang ita: not one of the target languages "
+                                          r"of the model of --from-model \(deu, fra\)"):
+        api.preprocess(PreprocessOptions(src=src, tgt=tgt, out=tmp_path / "other",
+                                         from_model=model, src_lang="eng", tgt_lang="ita"))
+    assert not (tmp_path / "other").exists()
