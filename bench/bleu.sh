@@ -7,6 +7,7 @@ set -euo pipefail
 PY=${PYTHON:-python}
 D=${MULTI30K:-../shared/data/multi30k}
 OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 T=de
 if [ "${1:-}" = --tgt ]; then T=$2; shift 2; fi
 models=()
