@@ -20,7 +20,7 @@ from nmtkit.errors import NmtkitError
 from nmtkit.model_folder import ModelFolder
 from nmtkit.model_folder.marian import import_marian
 from nmtkit.translate.options import translate_options
-from tests.conftest import run_main
+from tests.conftest import _has_cpp_compiler, run_main
 from tests.marian_models import SOURCES, TARGETS, MarianSpec, make_marian, reference
 
 pytest.importorskip("transformers")
@@ -255,3 +255,53 @@ def test_an_imported_model_exports_to_ctranslate2_with_the_same_greedy_output(pa
     results = translator.translate_batch(pieces, beam_size=1, max_decoding_length=max_len - 1,
                                          min_decoding_length=0)
     assert [r.hypotheses[0] for r in results] == [t.pieces for t in ours]
+
+
+@pytest.mark.parametrize("beam", [1, 4])
+def test_an_imported_model_decodes_batch_invariant_in_int8_and_compiled(tmp_path, beam):
+    """An import is an ordinary folder for the decoding paths too: int8 gives the same
+    lines at batch 1, 7 and 64, and the compiled greedy loop (where a compiler is found)
+    gives the eager loop's lines."""
+    hf_dir = make_marian(tmp_path / "hf", MarianSpec(seed=7, eos_bias=4.0))
+    folder = import_marian(hf_dir, tmp_path / "nmtkit").out
+    lines = SOURCES + ["", SOURCES[0]]
+    int8 = [[t.text for t in api.load_translator(folder, translate_options(
+        beam=beam, max_len=16, precision="int8", batch_size=size, compile="off",
+    )).translate_lines(lines)] for size in (1, 7, 64)]
+    assert int8[0] == int8[1] == int8[2]
+    assert int8[0][-2] == "" and int8[0][-1] == int8[0][0] and any(int8[0])
+    if beam > 1 or not _has_cpp_compiler():  # (compiling the beam loop takes long)
+        return
+    eager, compiled = ([t.text for t in api.load_translator(folder, translate_options(
+        beam=beam, max_len=16, precision="fp32", compile=mode, batch_size=7,
+    )).translate_lines(lines)] for mode in ("off", "on"))
+    assert compiled == eager
+
+
+def test_an_imported_model_shows_its_attention_and_alignments(tmp_path, nmtkit):
+    """translate --jsonl-attention and --alignments of an imported model: a row per target
+    piece and </s>, a column per source piece; the </s> the model reads after the source
+    has no column, so a row's weights sum to at most 1 (the rest is that </s>'s share);
+    one Pharaoh line per input line, the JSON's."""
+    hf_dir = make_marian(tmp_path / "hf", MarianSpec(seed=8, eos_bias=5.0))
+    folder = import_marian(hf_dir, tmp_path / "nmtkit").out
+    lines = SOURCES[:4] + [""]
+    (tmp_path / "src.txt").write_text("\n".join(lines) + "\n")
+    pharaoh = tmp_path / "align.txt"
+    code, out, err = nmtkit("translate", "-m", str(folder), "--input", str(tmp_path / "src.txt"),
+                            "--precision", "fp32", "--output-format", "jsonl",
+                            "--jsonl-attention", "--alignments", str(pharaoh),
+                            "--alignment-units", "piece")
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    links = pharaoh.read_text().split("\n")
+    assert len(rows) == len(lines) == len(links) - 1
+    assert rows[-1]["attention"] is None and links[-2] == ""
+    for row, link in zip(rows[:-1], links):
+        att = row["attention"]
+        assert len(att) == len(row["pieces"]) + 1
+        assert {len(r) for r in att} == {len(row["source_pieces"])}
+        assert all(0 < sum(r) < 1 + 1e-3 for r in att)
+        assert row["alignment"] == link
+    shares = [1 - sum(r) for row in rows[:-1] for r in row["attention"]]
+    assert max(shares) > 0.005  # the share of the </s> after the source, left out

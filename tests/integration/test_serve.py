@@ -294,7 +294,8 @@ def test_a_dead_translation_process_is_an_error_answer_and_is_started_again(tiny
 def test_a_model_of_several_target_languages_is_served_into_each(tmp_path):
     """An imported multi-target Marian model: /languages and /v1/models list its target
     languages, LibreTranslate's target and the native API's choose one (the CLI's
-    --target-lang lines), and a language it does not have is refused naming those it has."""
+    --target-lang lines), its attention is shown, and a language it does not have is
+    refused naming those it has."""
     from nmtkit.model_folder.marian import import_marian
     from tests.marian_models import SOURCES, MarianSpec, make_marian
 
@@ -316,6 +317,12 @@ def test_a_model_of_several_target_languages_is_served_into_each(tmp_path):
             native = running.post("/v1/translate", json={"q": lines, "target": lang,
                                                          "beam": 2}).json()
             assert [t["text"] for t in native["translations"]] == expected
+        shown = running.post("/v1/translate", json={"q": lines[:1], "target": "fra",
+                                                    "alignments": True, "attention": True})
+        one = shown.json()["translations"][0]
+        assert len(one["attention"]) == len(one["target_pieces"]) + 1
+        assert {len(r) for r in one["attention"]} == {len(one["source_pieces"])}
+        assert one["source_pieces"][0] == ">>fra<<"
         refused = running.post("/v1/translate", json={"q": lines, "target": "ita"})
         assert refused.status_code == 422
         assert "translates into deu, fra" in refused.json()["error"]
