@@ -56,7 +56,22 @@ def _start(target: Callable, threads: int, parent: int) -> None:
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
     torch.set_num_threads(threads)
+    _forget_compile_threads()
     _worker["target"] = target
+
+
+def _forget_compile_threads() -> None:
+    """torch.compile's C++ kernels are built in a thread pool that inductor makes once per
+    process (``AsyncCompile.pool``). A forked worker inherits that pool but not its
+    threads, so its first compile would wait forever where the parent had compiled before
+    forking; torch resets its process pool after a fork, not this one. The worker makes
+    its own on its first compile."""
+    import sys
+
+    module = sys.modules.get("torch._inductor.async_compile")
+    pool = getattr(getattr(module, "AsyncCompile", None), "pool", None)
+    if pool is not None and hasattr(pool, "cache_clear"):
+        pool.cache_clear()
 
 
 def _call(*args):

@@ -3,7 +3,10 @@ RNN and a trained Transformer, with greedy and beam search."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -28,6 +31,39 @@ def test_batch_size_does_not_change_the_output(which, beam, precision, tiny_mode
         outputs.append([t.text for t in translator.translate_lines(lines)])
     assert outputs[0] == outputs[1] == outputs[2]
     assert any(outputs[0])  # a trained model says something
+
+
+_COMPILE_THEN_FORK = """
+import sys
+from nmtkit import api
+from nmtkit.translate.options import translate_options
+model, lines = sys.argv[1], sys.stdin.read().split("\\n")
+common = dict(beam=1, max_len=20, precision="fp32", compile="on")
+first = api.load_translator(model, translate_options(workers=1, **common)).translate(lines)
+with api.load_translator(model, translate_options(workers=2, batch_size=3, **common)) as t:
+    assert t.workers == 2
+    second = t.translate(lines)
+print("same" if first == second else "differ")
+"""
+
+
+@needs_cpp_compiler
+def test_workers_forked_after_the_parent_compiled_compile_their_own(tiny_transformer, tmp_path):
+    """A process that compiled a loop, then translates with worker processes that compile
+    other shapes: the workers finish (inductor's compile threads do not survive the fork;
+    they once waited for them forever) and give the parent's lines. In a subprocess with
+    fresh caches, under a deadline, so a hang fails this test instead of the suite."""
+    lines = [s for s, _ in reversal_pairs(12, seed=23, lo=1, hi=10)]
+    env = dict(os.environ, NMTKIT_CACHE_DIR=str(tmp_path / "nmtkit"),
+               TORCHINDUCTOR_CACHE_DIR=str(tmp_path / "inductor"))
+    try:
+        done = subprocess.run([sys.executable, "-c", _COMPILE_THEN_FORK, str(tiny_transformer)],
+                              input="\n".join(lines), capture_output=True, text=True, env=env,
+                              timeout=300, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the forked workers did not finish compiling in 300 s")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["same"]
 
 
 @needs_cpp_compiler
