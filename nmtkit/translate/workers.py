@@ -16,6 +16,7 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -66,11 +67,9 @@ def _forget_compile_threads() -> None:
     threads, so its first compile would wait forever where the parent had compiled before
     forking; torch resets its process pool after a fork, not this one. The worker makes
     its own on its first compile."""
-    import sys
-
     module = sys.modules.get("torch._inductor.async_compile")
     pool = getattr(getattr(module, "AsyncCompile", None), "pool", None)
-    if pool is not None and hasattr(pool, "cache_clear"):
+    if hasattr(pool, "cache_clear"):
         pool.cache_clear()
 
 
